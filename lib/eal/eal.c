@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * eal.c - mpdp_init() and mpdp_cleanup(): the order in which the runtime's
+ * parts come up and go down, and what a secondary does when its primary dies.
+ *
+ * Primary:   args -> lock + stale recovery -> config -> heap -> publish config
+ *            -> control thread -> IPC listen -> process table -> lcores
+ * Secondary: args -> find live primary -> config (identity checked) -> heap
+ *            -> control thread -> IPC hello (proc id, lcore ids) -> lcores
+ *
+ * Every failure unwinds what was done before it, so a failed mpdp_init()
+ * leaves no file, socket, mapping or thread behind.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mpdp/mpdp_eal.h>
+#include <mpdp/mpdp_lcore.h>
+
+#include "eal_private.h"
+#include "mpdp_build_config.h"
+
+struct eal_state eal = { .lock_fd = -1, .config_fd = -1 };
+
+static pthread_mutex_t exit_cb_lock = PTHREAD_MUTEX_INITIALIZER;
+static mpdp_primary_exit_cb_t primary_exit_cb;
+static void *primary_exit_arg;
+
+static void state_reset(void)
+{
+	memset(&eal, 0, sizeof(eal));
+	eal.lock_fd = -1;
+	eal.config_fd = -1;
+	for (unsigned int i = 0; i < MPDP_MAX_SEGMENTS; i++)
+		eal.heap.seg_fds[i] = -1;
+}
+
+/* auto: a secondary when a live primary holds the lock, else the primary. */
+static enum mpdp_proc_type resolve_auto(void)
+{
+	return eal_runtime_primary_running() ? MPDP_PROC_SECONDARY : MPDP_PROC_PRIMARY;
+}
+
+static int init_primary(void)
+{
+	int rc = eal_runtime_primary_init();
+
+	if (rc != 0)
+		return rc;
+	rc = eal_ipc_init();
+	if (rc != 0)
+		goto err_runtime;
+	rc = eal_ctrl_init();
+	if (rc != 0)
+		goto err_ipc;
+	rc = eal_ipc_primary_listen();
+	if (rc != 0)
+		goto err_ctrl;
+	rc = eal_proc_register_primary();
+	if (rc != 0) {
+		EAL_LOG(ERR, "cannot start lcores: %s", strerror(-rc));
+		goto err_ctrl;
+	}
+	rc = eal_ctrl_start();
+	if (rc != 0)
+		goto err_lcores;
+	return 0;
+
+err_lcores:
+	eal_lcore_stop();
+err_ctrl:
+	eal_ctrl_stop();
+err_ipc:
+	eal_ipc_fini();
+err_runtime:
+	eal_heap_fini(1);
+	eal_runtime_fini();
+	return rc;
+}
+
+static int init_secondary(void)
+{
+	uint16_t lcores[MPDP_MAX_LCORES];
+	int rc = eal_runtime_secondary_attach();
+
+	if (rc != 0)
+		return rc;
+	rc = eal_heap_attach();
+	if (rc != 0)
+		goto err_runtime;
+	rc = eal_ipc_init();
+	if (rc != 0)
+		goto err_heap;
+	rc = eal_ctrl_init();
+	if (rc != 0)
+		goto err_ipc;
+	rc = eal_ctrl_start();
+	if (rc != 0)
+		goto err_ctrl;
+	rc = eal_ipc_secondary_connect(eal.opts.cpus, eal.opts.nb_cpus, &eal.proc_id, lcores);
+	if (rc != 0)
+		goto err_ctrl;
+	rc = eal_lcore_start(lcores, eal.opts.cpus, eal.opts.nb_cpus);
+	if (rc != 0)
+		goto err_ctrl; /* the primary reclaims our entry when the connection closes */
+	return 0;
+
+err_ctrl:
+	eal_ctrl_stop();
+err_ipc:
+	eal_ipc_fini();
+err_heap:
+	eal_heap_fini(0);
+err_runtime:
+	eal_runtime_fini();
+	return rc;
+}
+
+int mpdp_init(int argc, char **argv)
+{
+	int rc, consumed = 0;
+
+	if (eal.initialized) {
+		EAL_LOG(ERR, "mpdp_init() called twice");
+		return -EALREADY;
+	}
+	if (argc < 1 || argv == NULL) {
+		EAL_LOG(ERR, "mpdp_init() needs argv[0]");
+		return -EINVAL;
+	}
+	state_reset();
+	rc = eal_parse_args(argc, argv, &eal.opts, &consumed);
+	if (rc != 0)
+		return rc;
+	eal.file_mode = eal.opts.has_group ? 0660 : 0600;
+	eal.dir_mode = eal.opts.has_group ? 0770 : 0700;
+	eal.type = eal.opts.proc_type;
+	if (eal.type == MPDP_PROC_AUTO)
+		eal.type = resolve_auto();
+	atomic_store(&eal.primary_alive, 1);
+	rc = eal.type == MPDP_PROC_PRIMARY ? init_primary() : init_secondary();
+	if (rc != 0) {
+		state_reset();
+		return rc;
+	}
+	eal.initialized = 1;
+	EAL_LOG(INFO, "%s %d of prefix '%s' ready (pid %d, lcore %u)",
+		eal.type == MPDP_PROC_PRIMARY ? "primary" : "secondary", eal.proc_id,
+		eal.opts.prefix, (int)getpid(), mpdp_lcore_main());
+	/* the application's argv: its program name, then what follows "--" */
+	argv[consumed] = argv[0];
+	return consumed;
+}
+
+int mpdp_cleanup(void)
+{
+	if (!eal.initialized)
+		return 0;
+	if (eal.type == MPDP_PROC_PRIMARY)
+		eal_ipc_primary_leaving();
+	eal_lcore_stop();
+	eal_ctrl_stop();
+	eal_ipc_fini();
+	eal_heap_fini(eal.type == MPDP_PROC_PRIMARY);
+	eal_runtime_fini();
+	pthread_mutex_lock(&exit_cb_lock);
+	primary_exit_cb = NULL;
+	primary_exit_arg = NULL;
+	pthread_mutex_unlock(&exit_cb_lock);
+	state_reset();
+	return 0;
+}
+
+/*
+ * Control thread of a secondary: the primary died or is leaving. Runs at
+ * most once per attach.
+ */
+void eal_primary_gone(const char *why)
+{
+	mpdp_primary_exit_cb_t cb;
+	void *arg;
+	int expected = 1;
+
+	if (!atomic_compare_exchange_strong(&eal.primary_alive, &expected, 0))
+		return;
+	pthread_mutex_lock(&exit_cb_lock);
+	cb = primary_exit_cb;
+	arg = primary_exit_arg;
+	pthread_mutex_unlock(&exit_cb_lock);
+	if (cb != NULL) {
+		EAL_LOG(NOTICE, "%s (pid %d)", why, eal.cfg ? (int)eal.cfg->primary_pid : -1);
+		cb(arg);
+		return;
+	}
+	EAL_LOG(ERR, "%s (pid %d); stopping this secondary with SIGTERM", why,
+		eal.cfg ? (int)eal.cfg->primary_pid : -1);
+	kill(getpid(), SIGTERM);
+}
+
+int mpdp_on_primary_exit(mpdp_primary_exit_cb_t cb, void *arg)
+{
+	if (eal.initialized && eal.type == MPDP_PROC_PRIMARY)
+		return -EPERM;
+	pthread_mutex_lock(&exit_cb_lock);
+	primary_exit_cb = cb;
+	primary_exit_arg = arg;
+	pthread_mutex_unlock(&exit_cb_lock);
+	return 0;
+}
+
+int mpdp_primary_alive(void)
+{
+	if (!eal.initialized)
+		return 0;
+	return eal.type == MPDP_PROC_PRIMARY ? 1 : atomic_load(&eal.primary_alive);
+}
+
+enum mpdp_proc_type mpdp_proc_type(void)
+{
+	return eal.initialized ? eal.type : MPDP_PROC_AUTO;
+}
+
+int mpdp_proc_id(void)
+{
+	return eal.initialized ? eal.proc_id : -ENODEV;
+}
+
+const char *mpdp_prefix(void)
+{
+	return eal.initialized ? eal.opts.prefix : NULL;
+}
+
+const char *mpdp_runtime_dir(void)
+{
+	return eal.initialized ? eal.dir : NULL;
+}
+
+const char *mpdp_version(void)
+{
+	return MPDP_VERSION;
+}
+
+const char *mpdp_build_id(void)
+{
+	return MPDP_BUILD_ID;
+}
