@@ -57,7 +57,9 @@ int mpdp_init(int argc, char **argv);
  * returned), the control thread stops, this process leaves the process table
  * and unmaps the heap. In the primary it also tells secondaries that it is
  * leaving and removes the runtime directory's files. Safe to call when
- * mpdp_init() failed or was never called. Returns 0.
+ * mpdp_init() failed or was never called. Returns 0, or -EDEADLK when called
+ * from the control thread (a primary-exit callback: signal the main thread
+ * instead). Main thread.
  */
 int mpdp_cleanup(void);
 
@@ -105,7 +107,8 @@ int mpdp_primary_alive(void);
 /*
  * Called once, on the control thread, when the primary dies or leaves. The
  * heap stays mapped (reading it is safe, but nobody owns it any more): the
- * secondary should stop its lcores and call mpdp_cleanup(). If no callback is
+ * secondary should stop its lcores and have its main thread call
+ * mpdp_cleanup() (the callback itself must not: -EDEADLK). If no callback is
  * registered the runtime logs one error line and raises SIGTERM in this
  * process, so that a secondary never silently keeps using a dead instance.
  * Only one callback; registering replaces the previous one. Secondary only:

@@ -3,8 +3,9 @@
  * eal.c - mpdp_init() and mpdp_cleanup(): the order in which the runtime's
  * parts come up and go down, and what a secondary does when its primary dies.
  *
- * Primary:   args -> lock + stale recovery -> config -> heap -> publish config
- *            -> control thread -> IPC listen -> process table -> lcores
+ * Primary:   args -> lock + stale recovery -> config (unpublished) -> heap
+ *            -> IPC listen -> process table -> lcores -> control thread
+ *            -> publish config (secondaries can find us from here on)
  * Secondary: args -> find live primary -> config (identity checked) -> heap
  *            -> control thread -> IPC hello (proc id, lcore ids) -> lcores
  *
@@ -64,6 +65,9 @@ static int init_primary(void)
 		goto err_ctrl;
 	}
 	rc = eal_ctrl_start();
+	if (rc != 0)
+		goto err_lcores;
+	rc = eal_runtime_publish();
 	if (rc != 0)
 		goto err_lcores;
 	return 0;
@@ -158,6 +162,8 @@ int mpdp_cleanup(void)
 {
 	if (!eal.initialized)
 		return 0;
+	if (eal_ctrl_is_self())
+		return -EDEADLK; /* from a primary-exit callback: it cannot join itself */
 	if (eal.type == MPDP_PROC_PRIMARY)
 		eal_ipc_primary_leaving();
 	eal_lcore_stop();

@@ -131,8 +131,15 @@ struct eal_config_shm {
 	struct eal_lcore_shm lcores[MPDP_MAX_LCORES];  /* (L) primary writes */
 	struct eal_memzone_shm memzones[MPDP_MAX_MEMZONES]; /* (L) anyone */
 };
-MPDP_STATIC_ASSERT(offsetof(struct eal_config_shm, magic) == 0, "magic first");
-MPDP_STATIC_ASSERT(offsetof(struct eal_config_shm, layout_version) == 8, "layout at 8");
+/* The identity prefix never moves, whatever the layout version. */
+MPDP_STATIC_ASSERT(offsetof(struct eal_config_shm, magic) == 0, "identity is frozen");
+MPDP_STATIC_ASSERT(offsetof(struct eal_config_shm, layout_version) == 8, "identity is frozen");
+MPDP_STATIC_ASSERT(offsetof(struct eal_config_shm, config_size) == 12, "identity is frozen");
+MPDP_STATIC_ASSERT(offsetof(struct eal_config_shm, version) == 16, "identity is frozen");
+MPDP_STATIC_ASSERT(offsetof(struct eal_config_shm, build_id) == 32, "identity is frozen");
+MPDP_STATIC_ASSERT(offsetof(struct eal_config_shm, primary_pid) == 96, "identity is frozen");
+/* Any other change of size means a new MPDP_LAYOUT_VERSION. */
+MPDP_STATIC_ASSERT(sizeof(struct eal_config_shm) == 60992, "bump MPDP_LAYOUT_VERSION");
 
 /*
  * Heap segment 0 starts with this header, so offset 0 is never an object and

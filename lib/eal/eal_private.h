@@ -83,6 +83,7 @@ int eal_parse_cpu_list(const char *s, int16_t *cpus, unsigned int *nb);
 int eal_runtime_primary_init(void);
 int eal_runtime_secondary_attach(void);
 int eal_runtime_primary_running(void);
+int eal_runtime_publish(void);
 void eal_runtime_fini(void);
 int eal_path(char *buf, size_t size, const char *name);
 int eal_proc_start_time(pid_t pid, uint64_t *start_time);

@@ -338,15 +338,24 @@ err_unlink:
 	return rc;
 }
 
-/* Publish the finished config region under its real name. */
-static int config_publish(void)
+/*
+ * Publish the finished config region under its real name: the last step of
+ * a primary's init, once its IPC socket listens, so that a secondary that
+ * finds the config can always say hello.
+ */
+int eal_runtime_publish(void)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
+	int rc = 0;
 
 	if (eal_path(tmp, sizeof(tmp), "config.new") != 0 ||
 	    eal_path(path, sizeof(path), "config") != 0)
 		return -ENAMETOOLONG;
-	return rename(tmp, path) == 0 ? 0 : -errno;
+	if (rename(tmp, path) != 0) {
+		rc = -errno;
+		EAL_LOG(ERR, "cannot publish %s: %s", path, strerror(errno));
+	}
+	return rc;
 }
 
 static void config_unmap(void)
@@ -384,15 +393,8 @@ int eal_runtime_primary_init(void)
 	rc = eal_heap_create();
 	if (rc != 0)
 		goto err_config;
-	rc = config_publish();
-	if (rc != 0) {
-		EAL_LOG(ERR, "cannot publish %s/config: %s", eal.dir, strerror(-rc));
-		goto err_heap;
-	}
 	return 0;
 
-err_heap:
-	eal_heap_fini(1);
 err_config:
 	config_unmap();
 	remove_files();
