@@ -10,6 +10,7 @@
 #include <mpdp/mpdp_log.h>
 #include <mpdp/mpdp_memzone.h>
 #include <mpdp/mpdp_proc.h>
+#include <mpdp/mpdp_ring.h>
 #include <mpdp/mpdp_shm.h>
 
 #endif /* MPDP_H */
