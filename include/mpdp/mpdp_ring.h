@@ -55,7 +55,7 @@
 /* Names are shorter than MPDP_NAME_SIZE: the memzone is "rg.<name>". */
 #define MPDP_RING_NAME_SIZE (MPDP_NAME_SIZE - 3)
 
-struct mpdp_ring_headtail {
+struct mpdp_ring_headtail_shm {
 	_Atomic uint32_t head; /* claimed by movers of this side */
 	_Atomic uint32_t tail; /* published to the other side */
 };
@@ -68,8 +68,8 @@ struct mpdp_ring_shm {
 	uint32_t mask;                  /* (I) size - 1 */
 	uint32_t capacity;              /* (I) <= mask */
 	uint32_t flags;                 /* (I) MPDP_RING_F_* */
-	struct mpdp_ring_headtail prod MPDP_CACHE_ALIGNED; /* producers write */
-	struct mpdp_ring_headtail cons MPDP_CACHE_ALIGNED; /* consumers write */
+	struct mpdp_ring_headtail_shm prod MPDP_CACHE_ALIGNED; /* producers write */
+	struct mpdp_ring_headtail_shm cons MPDP_CACHE_ALIGNED; /* consumers write */
 	uint64_t slots[] MPDP_CACHE_ALIGNED;               /* producers write, consumers read */
 };
 MPDP_STATIC_ASSERT(offsetof(struct mpdp_ring_shm, prod) == 64, "ring layout is ABI");
@@ -130,7 +130,7 @@ static inline void mpdp_cpu_relax(void)
  * other_tail the consumers' tail; for consumers `room` is 0 and other_tail the
  * producers' tail. Returns the number claimed (0 or n when fixed).
  */
-static inline unsigned int mpdp_ring_move_head_(struct mpdp_ring_headtail *ht,
+static inline unsigned int mpdp_ring_move_head_(struct mpdp_ring_headtail_shm *ht,
 						_Atomic uint32_t *other_tail, uint32_t room,
 						int single, unsigned int n, int fixed,
 						uint32_t *old_head, uint32_t *avail)
@@ -161,7 +161,7 @@ static inline unsigned int mpdp_ring_move_head_(struct mpdp_ring_headtail *ht,
 }
 
 /* (B)/(D): publish [old_head, old_head + n) to the other side, in claim order. */
-static inline void mpdp_ring_update_tail_(struct mpdp_ring_headtail *ht, uint32_t old_head,
+static inline void mpdp_ring_update_tail_(struct mpdp_ring_headtail_shm *ht, uint32_t old_head,
 					  unsigned int n, int single)
 {
 	if (!single)
