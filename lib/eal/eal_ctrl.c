@@ -136,13 +136,25 @@ static void *ctrl_main(void *unused)
 
 int eal_ctrl_start(void)
 {
+	pthread_attr_t attr;
+	cpu_set_t cpus;
 	sigset_t all, old;
 	int rc;
 
+	/*
+	 * Not the main lcore's CPU alone (which a primary's main thread is
+	 * pinned to by now, and may busy-poll): IPC and death handling must
+	 * not wait for its time slice.
+	 */
+	pthread_attr_init(&attr);
+	eal_lcore_unpinned_affinity(&cpus);
+	if (CPU_COUNT(&cpus) > 0)
+		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = -pthread_create(&ctrl_thread, NULL, ctrl_main, NULL);
+	rc = -pthread_create(&ctrl_thread, &attr, ctrl_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
 	if (rc == 0)
 		running = 1;
 	return rc;

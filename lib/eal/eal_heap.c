@@ -156,18 +156,34 @@ static int heap_choose(struct eal_config_shm *cfg)
 	return cfg->nb_segments <= MPDP_MAX_SEGMENTS ? 0 : -E2BIG;
 }
 
-/* Reserve an aligned PROT_NONE window for the whole heap. */
+/*
+ * Reserve a PROT_NONE window for the whole heap, its base aligned to the
+ * heap's size rounded up to a power of two (at least the page size). A
+ * memzone is aligned by its offset; the base alignment makes its address
+ * aligned too, in every process, for any alignment a reservation can meet
+ * (an aligned nonzero offset below the heap size is a smaller power of
+ * two's multiple). Only address space is spent: the slack is unmapped.
+ */
 static int window_reserve(struct eal_heap *h)
 {
-	size_t len = h->len + h->page_size;
-	uint8_t *w = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	uintptr_t base;
+	size_t align = h->page_size, len;
+	uintptr_t w, base;
+	void *p;
 
-	if (w == MAP_FAILED)
+	while (align < h->len)
+		align <<= 1;
+	len = h->len + align;
+	p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
 		return -errno;
-	h->window = w;
-	h->window_len = len;
-	base = MPDP_ALIGN_UP((uintptr_t)w, (uintptr_t)h->page_size);
+	w = (uintptr_t)p;
+	base = MPDP_ALIGN_UP(w, (uintptr_t)align);
+	if (base > w)
+		munmap(p, base - w);
+	if (w + len > base + h->len)
+		munmap((void *)(base + h->len), w + len - (base + h->len));
+	h->window = (void *)base;
+	h->window_len = h->len;
 	h->base = (uint8_t *)base;
 	return 0;
 }

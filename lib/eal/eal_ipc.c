@@ -495,6 +495,7 @@ static void deliver_reply(struct ipc_conn *c, const struct ipc_wire_hdr *h,
 		if (p->seq == h->seq && p->conn == c && !p->done) {
 			p->reply = *msg;
 			p->reply.status = h->status;
+			p->reply.peer = c->proc_id; /* mpdp_ipc.h: received, the sender */
 			p->rc = (h->flags & IPC_F_NO_ACTION) ? -ENOENT : 0;
 			p->done = 1;
 			memset(msg, 0, sizeof(*msg));

@@ -35,6 +35,10 @@ struct worker {
 static __thread unsigned int this_lcore = MPDP_LCORE_ANY;
 static unsigned int main_lcore = MPDP_LCORE_ANY;
 static int main_cpu = -1;
+/* the main thread's CPUs before it was pinned, given back by eal_lcore_stop() */
+static pthread_t main_thread;
+static cpu_set_t main_affinity;
+static int main_pinned;
 static struct worker workers[MPDP_MAX_LCORES];
 static unsigned int nb_workers;
 
@@ -88,11 +92,16 @@ int eal_lcore_start(const uint16_t *lcores, const int16_t *cpus, unsigned int nb
 	main_cpu = nb_cpus ? cpus[0] : -1;
 	this_lcore = main_lcore;
 	if (main_cpu >= 0) {
-		rc = pin(pthread_self(), main_cpu);
+		main_thread = pthread_self();
+		rc = -pthread_getaffinity_np(main_thread, sizeof(main_affinity), &main_affinity);
+		if (rc == 0)
+			rc = pin(main_thread, main_cpu);
 		if (rc != 0) {
 			EAL_LOG(ERR, "cannot pin the main lcore to cpu %d: %s", main_cpu, strerror(-rc));
+			eal_lcore_stop();
 			return rc;
 		}
+		main_pinned = 1;
 	}
 	for (unsigned int i = 1; i < nb_cpus; i++) {
 		struct worker *w = &workers[nb_workers];
@@ -141,9 +150,25 @@ void eal_lcore_stop(void)
 		pthread_cond_destroy(&w->cond);
 	}
 	nb_workers = 0;
+	/* the application's main thread outlives the runtime: unpin it */
+	if (main_pinned)
+		pthread_setaffinity_np(main_thread, sizeof(main_affinity), &main_affinity);
+	main_pinned = 0;
 	main_lcore = MPDP_LCORE_ANY;
 	main_cpu = -1;
 	this_lcore = MPDP_LCORE_ANY;
+}
+
+/*
+ * The CPUs of the process before the main thread was pinned: the runtime's
+ * own threads run there, not on the main lcore's CPU only.
+ */
+void eal_lcore_unpinned_affinity(cpu_set_t *set)
+{
+	if (main_pinned)
+		*set = main_affinity;
+	else if (pthread_getaffinity_np(pthread_self(), sizeof(*set), set) != 0)
+		CPU_ZERO(set);
 }
 
 unsigned int mpdp_lcore_id(void)

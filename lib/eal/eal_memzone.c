@@ -116,8 +116,12 @@ int mpdp_memzone_reserve(const char *name, size_t len, size_t align, struct mpdp
 		return rc;
 	if (align == 0)
 		align = MPDP_CACHE_LINE_SIZE;
-	if (len == 0 || !MPDP_IS_POW2(align) || len > eal.heap.len)
+	if (len == 0 || !MPDP_IS_POW2(align))
 		return -EINVAL;
+	if (eal.cfg == NULL)
+		return -ENODEV;
+	if (len > eal.heap.len)
+		return -ENOMEM; /* cannot fit; also keeps the rounding below from wrapping */
 	len = MPDP_ALIGN_UP(len, (size_t)MPDP_CACHE_LINE_SIZE);
 	rc = eal_lock();
 	if (rc != 0)

@@ -16,6 +16,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -113,6 +114,7 @@ int eal_proc_get(int proc_id, pid_t *pid, uint64_t *start_time);
 /* eal_lcore.c */
 int eal_lcore_start(const uint16_t *lcores, const int16_t *cpus, unsigned int nb);
 void eal_lcore_stop(void);
+void eal_lcore_unpinned_affinity(cpu_set_t *set); /* the main thread's CPUs before -l */
 
 /* eal_ctrl.c: the control thread */
 typedef void (*eal_ctrl_cb_t)(int fd, uint32_t events, void *arg);

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * mp_helper.h - what the helper binaries of the multi-process tests share.
+ *
+ * mpdp-test-primary (test_primary.c) and mpdp-test-secondary (test_secondary.c)
+ * are separate programs: their own main, their own IPC handlers, their own
+ * copy of the library, so no function address is the same in both. What
+ * they share is the command language the tests speak to them on stdin:
+ *
+ *   mz-reserve NAME LEN ALIGN [SEED]   reserve (and fill with pattern SEED)
+ *   mz-lookup NAME | mz-free NAME      look up / free by name
+ *   mz-fill NAME SEED                  write pattern SEED over the memzone
+ *   mz-check NAME SEED                 compare with pattern SEED (0: all zero)
+ *   mz-walk                            every memzone, in heap order
+ *   procs                              the process table
+ *   heap | whoami                      heap geometry / this process
+ *   request PEER ACTION DATA TIMEOUT   synchronous IPC request ("-" = no data)
+ *   send PEER|all ACTION DATA [COUNT]  asynchronous IPC message(s)
+ *   quit
+ *
+ * Every command answers with exactly one line: "OK key=value ..." or
+ * "ERR ENAME rc=-N ...". Lines with other first words ("NOTE", "EVENTFD",
+ * "GONE", ...) are events and may come at any time. All output goes through
+ * mh_say(): one write per line, so lines of different threads never mix.
+ */
+#ifndef MP_HELPER_H
+#define MP_HELPER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Content of the memfd the primary hands out ("test.fds"). */
+#define MH_MEMFD_TEXT "mpdp test memfd: hello from the primary"
+
+/* Memzones the primary reserves at start, with their pattern seeds. */
+#define MH_MZ_A          "test.mz.a" /* 4096 bytes, aligned 4096 */
+#define MH_MZ_A_LEN      4096
+#define MH_MZ_A_SEED     0xa11ceu
+#define MH_MZ_B          "test.mz.b" /* 1 MiB, aligned 1 MiB */
+#define MH_MZ_B_LEN      (1u << 20)
+#define MH_MZ_B_SEED     0xb0bu
+#define MH_MZ_SHARED     "test.shared" /* 64 KiB of zeros, for writes by others */
+#define MH_MZ_SHARED_LEN (64u << 10)
+
+/* Line buffered output of one line (newline added), safe from any thread. */
+void mh_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Common start: RLIMIT_NOFILE raised to its hard limit. */
+void mh_setup(void);
+
+/* "EEXIST" for 17, or the number as text. err is positive. */
+const char *mh_errname(int err);
+
+/* Answer "ERR <name> rc=<rc> <detail>" for a negative rc. */
+void mh_say_err(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Deterministic content: seed 0 is all zeros. */
+void mh_pattern_fill(void *p, size_t len, uint32_t seed);
+/* Index of the first byte that differs from the pattern, or -1. */
+long mh_pattern_check(const void *p, size_t len, uint32_t seed);
+
+/*
+ * Run one command line (see above). Extra commands of the binary are tried
+ * first: extra(argc, argv) returns 1 when it handled the command. Returns 1
+ * for "quit", else 0.
+ */
+typedef int (*mh_extra_cmd_t)(int argc, char **argv);
+int mh_command(char *line, mh_extra_cmd_t extra);
+
+/*
+ * Serve commands from stdin until EOF, "quit", or SIGTERM/SIGINT (which the
+ * caller blocked before mpdp_init(), so that every thread inherits the mask
+ * and the signals arrive through a signalfd). When extra_fd >= 0 it is
+ * polled too and on_extra(extra_fd) runs when it is readable. Returns the
+ * signal that ended the loop, or 0.
+ */
+int mh_loop(mh_extra_cmd_t extra, int extra_fd, void (*on_extra)(int fd));
+
+/* Block SIGTERM and SIGINT in the calling thread (call before mpdp_init()). */
+void mh_block_term(void);
+
+/* Number of open file descriptors of this process. */
+int mh_count_fds(void);
+
+/* 1 when fd is an eventfd (by its /proc/self/fd link). */
+int mh_is_eventfd(int fd);
+
+/* The sub-command: the first argument after "--", or NULL. */
+const char *mh_subcommand(int argc, char **argv);
+
+#endif /* MP_HELPER_H */
