@@ -31,10 +31,11 @@
 
 /*
  * A message. Payload and fd arrays grow as data and fds are added.
- * Ownership of fds: in a message you build, the fds stay yours (sending
- * duplicates them into the peer). In a message you received, the fds are
- * new descriptors owned by the message: take one by copying it and setting
- * its slot to -1; mpdp_ipc_msg_fini() closes the ones left.
+ *
+ * A message owns every fd in it, built or received: mpdp_ipc_msg_fini()
+ * closes the ones left. mpdp_ipc_msg_add_fd() puts a duplicate in (the
+ * caller keeps its own fd), mpdp_ipc_msg_give_fd() hands the fd itself over.
+ * To keep an fd of a received message, copy it and set its slot to -1.
  */
 struct mpdp_ipc_msg {
 	char name[MPDP_IPC_NAME_SIZE];
@@ -47,7 +48,6 @@ struct mpdp_ipc_msg {
 	/* private */
 	size_t data_cap;
 	unsigned int fd_cap;
-	int owns_fds;
 };
 
 /* Start an empty message for action `name`. Returns 0 or -ENAMETOOLONG/-EINVAL. */
@@ -56,10 +56,20 @@ int mpdp_ipc_msg_init(struct mpdp_ipc_msg *msg, const char *name);
 /* Append payload bytes. Returns 0, -EMSGSIZE past MPDP_IPC_MAX_DATA, -ENOMEM. */
 int mpdp_ipc_msg_add_data(struct mpdp_ipc_msg *msg, const void *data, size_t len);
 
-/* Append a file descriptor (see ownership above). Returns 0, -EBADF, -ENOMEM. */
+/*
+ * Append a duplicate of fd (the caller's fd stays open and its own).
+ * Returns 0, -EBADF (not an open fd), -EMFILE (no fd for the duplicate),
+ * -E2BIG (65536 fds in one message), -ENOMEM.
+ */
 int mpdp_ipc_msg_add_fd(struct mpdp_ipc_msg *msg, int fd);
 
-/* Release the arrays (closing owned fds still present). Accepts a zeroed msg. */
+/*
+ * Append fd itself: the message owns it from now on, also when this fails
+ * (then it is closed). For an fd made only to be sent. Same returns.
+ */
+int mpdp_ipc_msg_give_fd(struct mpdp_ipc_msg *msg, int fd);
+
+/* Release the arrays and close the fds still in the message. Accepts a zeroed msg. */
 void mpdp_ipc_msg_fini(struct mpdp_ipc_msg *msg);
 
 /*
@@ -84,7 +94,8 @@ int mpdp_ipc_action_unregister(const char *name);
 /*
  * Send an asynchronous message to peer (MPDP_IPC_ALL from the primary: every
  * secondary). Returns 0 (for ALL: the number of secondaries reached), or
- * -ENOTCONN (peer gone), -EINVAL (bad peer), -EMSGSIZE, -ENODEV.
+ * -ENOTCONN (no such peer, or gone), -EINVAL (out of range), -EMSGSIZE,
+ * -ENODEV.
  */
 int mpdp_ipc_send(const struct mpdp_ipc_msg *msg, int peer);
 

@@ -48,7 +48,8 @@ int mpdp_log_set_level(const char *component, enum mpdp_log_level level);
 
 /*
  * Parse "[component:]LEVEL" where LEVEL is a name (err, warning, notice,
- * info, debug) or 1..5, and apply it. Returns 0 or -EINVAL.
+ * info, debug) or 1..5, and apply it. Returns 0, -EINVAL, or -ENOSPC when
+ * the component table (64 entries) is full.
  */
 int mpdp_log_parse_level(const char *spec);
 

@@ -55,8 +55,9 @@ int mpdp_memzone_lookup(const char *name, struct mpdp_memzone *mz);
 int mpdp_memzone_free(const char *name);
 
 /*
- * Call cb for every memzone, in heap order, holding the instance lock (so cb
- * must not reserve or free memzones). Stops early when cb returns non-zero
+ * Call cb for every memzone, in heap order, holding the instance lock: cb
+ * must not call any memzone function (it would wait for itself) nor make IPC
+ * requests (the primary may need the same lock to answer). Stops early when cb returns non-zero
  * and returns that value; otherwise returns the number of memzones visited.
  */
 typedef int (*mpdp_memzone_walk_cb_t)(const struct mpdp_memzone *mz, void *arg);

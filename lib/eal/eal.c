@@ -61,7 +61,7 @@ static int init_primary(void)
 		goto err_ctrl;
 	rc = eal_proc_register_primary();
 	if (rc != 0) {
-		EAL_LOG(ERR, "cannot start lcores: %s", strerror(-rc));
+		EAL_LOG(ERR, "cannot register the primary in the process table: %s", strerror(-rc));
 		goto err_ctrl;
 	}
 	rc = eal_ctrl_start();
@@ -145,6 +145,11 @@ int mpdp_init(int argc, char **argv)
 		eal.type = resolve_auto();
 	atomic_store(&eal.primary_alive, 1);
 	rc = eal.type == MPDP_PROC_PRIMARY ? init_primary() : init_secondary();
+	if (rc == -EBUSY && eal.opts.proc_type == MPDP_PROC_AUTO && eal.type == MPDP_PROC_PRIMARY) {
+		/* auto lost the race to a primary starting at the same time: attach to it */
+		eal.type = MPDP_PROC_SECONDARY;
+		rc = init_secondary();
+	}
 	if (rc != 0) {
 		state_reset();
 		return rc;

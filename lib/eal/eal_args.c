@@ -27,7 +27,8 @@ static const char usage_text[] =
 	"  --mem SIZE            shared heap size, e.g. 256M, 1G (primary; default 128M)\n"
 	"  --huge / --no-huge    back the heap with hugetlbfs or tmpfs (default: hugetlbfs\n"
 	"                        when hugepages are reserved and mounted, tmpfs otherwise)\n"
-	"  -l, --lcores LIST     CPUs to run lcores on, e.g. 0-1 or 0,2 (first = main lcore)\n"
+	"  -l, --lcores LIST     CPUs to run lcores on, e.g. 0-1 or 0,2 (first = main lcore);\n"
+	"                        -lLIST works too\n"
 	"  --log-level [COMPONENT:]LEVEL\n"
 	"                        err, warning, notice (default), info, debug; repeatable\n"
 	"  --runtime-dir DIR     parent of the instance's runtime directory\n"
@@ -138,6 +139,21 @@ static int valid_prefix(const char *s)
 	return 1;
 }
 
+static int parse_lcores(const char *v, struct eal_options *o)
+{
+	int rc = eal_parse_cpu_list(v, o->cpus, &o->nb_cpus);
+
+	if (rc == -EEXIST)
+		return bad("--lcores", v, "a CPU is listed twice");
+	if (rc == -ENODEV)
+		return bad("--lcores", v, "a CPU is not available to this process");
+	if (rc == -E2BIG)
+		return bad("--lcores", v, "too many CPUs");
+	if (rc != 0)
+		return bad("--lcores", v, "expected a CPU list such as 0-1 or 0,2");
+	return 0;
+}
+
 /* Match "--name", "--name=value" or "--name value"; sets *value for options with a value. */
 static int match(const char *arg, const char *name, int argc, char **argv, int *i,
 		 const char **value, int *missing)
@@ -208,18 +224,14 @@ int eal_parse_args(int argc, char **argv, struct eal_options *o, int *consumed)
 			if (o->mem < (2ULL << 20) || o->mem > (64ULL << 30))
 				return bad("--mem", v, "must be between 2M and 64G");
 		} else if (match(a, "--lcores", argc, argv, &i, &v, &missing) ||
-			   match(a, "-l", argc, argv, &i, &v, &missing)) {
+			   match(a, "-l", argc, argv, &i, &v, &missing) ||
+			   (strncmp(a, "-l", 2) == 0 && isdigit((unsigned char)a[2]) && (v = a + 2))) {
+			/* -l LIST, -lLIST, --lcores LIST, --lcores=LIST */
 			if (missing)
 				break;
-			rc = eal_parse_cpu_list(v, o->cpus, &o->nb_cpus);
-			if (rc == -EEXIST)
-				return bad("--lcores", v, "a CPU is listed twice");
-			if (rc == -ENODEV)
-				return bad("--lcores", v, "a CPU is not available to this process");
-			if (rc == -E2BIG)
-				return bad("--lcores", v, "too many CPUs");
+			rc = parse_lcores(v, o);
 			if (rc != 0)
-				return bad("--lcores", v, "expected a CPU list such as 0-1 or 0,2");
+				return rc;
 		} else if (match(a, "--log-level", argc, argv, &i, &v, &missing)) {
 			if (missing)
 				break;

@@ -148,33 +148,52 @@ int mpdp_ipc_msg_add_data(struct mpdp_ipc_msg *msg, const void *data, size_t len
 	return 0;
 }
 
-int mpdp_ipc_msg_add_fd(struct mpdp_ipc_msg *msg, int fd)
+int mpdp_ipc_msg_give_fd(struct mpdp_ipc_msg *msg, int fd)
 {
+	int rc = 0;
+
 	if (fd < 0 || fcntl(fd, F_GETFD) < 0)
 		return -EBADF;
-	if (msg->nb_fds == IPC_MAX_FDS)
-		return -E2BIG;
-	if (msg->nb_fds == msg->fd_cap) {
+	if (msg->nb_fds == IPC_MAX_FDS) {
+		rc = -E2BIG;
+	} else if (msg->nb_fds == msg->fd_cap) {
 		unsigned int cap = msg->fd_cap ? msg->fd_cap * 2 : 8;
 		int *p = realloc(msg->fds, cap * sizeof(int));
 
-		if (p == NULL)
-			return -ENOMEM;
-		msg->fds = p;
-		msg->fd_cap = cap;
+		if (p == NULL) {
+			rc = -ENOMEM;
+		} else {
+			msg->fds = p;
+			msg->fd_cap = cap;
+		}
+	}
+	if (rc != 0) {
+		close(fd);
+		return rc;
 	}
 	msg->fds[msg->nb_fds++] = fd;
 	return 0;
+}
+
+int mpdp_ipc_msg_add_fd(struct mpdp_ipc_msg *msg, int fd)
+{
+	int dup_fd;
+
+	if (fd < 0 || fcntl(fd, F_GETFD) < 0)
+		return -EBADF;
+	dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dup_fd < 0)
+		return errno == EMFILE ? -EMFILE : -errno;
+	return mpdp_ipc_msg_give_fd(msg, dup_fd);
 }
 
 void mpdp_ipc_msg_fini(struct mpdp_ipc_msg *msg)
 {
 	if (msg == NULL)
 		return;
-	if (msg->owns_fds)
-		for (unsigned int i = 0; i < msg->nb_fds; i++)
-			if (msg->fds[i] >= 0)
-				close(msg->fds[i]);
+	for (unsigned int i = 0; i < msg->nb_fds; i++)
+		if (msg->fds[i] >= 0)
+			close(msg->fds[i]);
 	free(msg->data);
 	free(msg->fds);
 	memset(msg, 0, sizeof(*msg));
@@ -344,9 +363,13 @@ static int send_msg(struct ipc_conn *c, enum ipc_type type, uint64_t seq,
 	return rc;
 }
 
-/* Receive one packet; appends its fds to *fds. Returns bytes, 0 on hang-up, -errno. */
+/*
+ * Receive one packet; appends its fds to *fds. Returns bytes, 0 on hang-up,
+ * -errno. *fds_lost is set when the kernel could not give us every fd (our
+ * fd table is full: MSG_CTRUNC); the packet itself was still consumed.
+ */
 static ssize_t recv_packet(int fd, uint8_t *buf, size_t size, int **fds, unsigned int *nb_fds,
-			   unsigned int *cap)
+			   unsigned int *cap, int *fds_lost)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * IPC_FDS_PER_PACKET)];
@@ -379,7 +402,7 @@ static ssize_t recv_packet(int fd, uint8_t *buf, size_t size, int **fds, unsigne
 
 				if (p == NULL) {
 					close(f);
-					rc = -ENOMEM;
+					*fds_lost = 1;
 					continue;
 				}
 				*fds = p;
@@ -388,7 +411,9 @@ static ssize_t recv_packet(int fd, uint8_t *buf, size_t size, int **fds, unsigne
 			(*fds)[(*nb_fds)++] = f;
 		}
 	}
-	if (m.msg_flags & (MSG_CTRUNC | MSG_TRUNC))
+	if (m.msg_flags & MSG_CTRUNC)
+		*fds_lost = 1;
+	if (m.msg_flags & MSG_TRUNC)
 		rc = -EMSGSIZE;
 	return rc != 0 ? rc : n;
 }
@@ -413,20 +438,21 @@ static void hdr_read(struct ipc_wire_hdr *h, const uint8_t *buf, ssize_t n)
 /*
  * Read one whole message from c into msg (header in *h). Continuation packets
  * follow the first without delay (the sender holds its send lock), so waiting
- * for them is bounded. Returns 0, 1 on hang-up, -errno on protocol error.
+ * for them is bounded. Returns 0, 1 on hang-up, -EMFILE when fds were lost
+ * because our fd table is full (the message was consumed whole and *h is
+ * valid: the stream is still in step), other -errno on protocol error.
  */
 static int recv_msg(struct ipc_conn *c, struct ipc_wire_hdr *h, struct mpdp_ipc_msg *msg)
 {
 	uint8_t *buf = ipc.rx_buf;
 	const size_t size = sizeof(*h) + MPDP_IPC_MAX_DATA;
 	struct ipc_wire_hdr f;
-	unsigned int cap = 0;
+	unsigned int cap = 0, announced;
+	int rc = 0, lost = 0;
 	ssize_t n;
-	int rc = 0;
 
 	memset(msg, 0, sizeof(*msg));
-	msg->owns_fds = 1;
-	n = recv_packet(c->fd, buf, size, &msg->fds, &msg->nb_fds, &cap);
+	n = recv_packet(c->fd, buf, size, &msg->fds, &msg->nb_fds, &cap, &lost);
 	msg->fd_cap = cap;
 	if (n == 0)
 		return 1;
@@ -437,7 +463,7 @@ static int recv_msg(struct ipc_conn *c, struct ipc_wire_hdr *h, struct mpdp_ipc_
 		rc = n < 0 ? (int)n : -EPROTO;
 		goto err;
 	}
-	if (msg->nb_fds != h->nb_fds_here) {
+	if (!lost && msg->nb_fds != h->nb_fds_here) {
 		rc = -EPROTO;
 		goto err;
 	}
@@ -445,7 +471,7 @@ static int recv_msg(struct ipc_conn *c, struct ipc_wire_hdr *h, struct mpdp_ipc_
 	rc = mpdp_ipc_msg_add_data(msg, buf + sizeof(*h), h->data_len);
 	if (rc != 0)
 		goto err;
-	while (msg->nb_fds < h->nb_fds_total) {
+	for (announced = h->nb_fds_here; announced < h->nb_fds_total; announced += f.nb_fds_here) {
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 		unsigned int before = msg->nb_fds;
 
@@ -453,14 +479,19 @@ static int recv_msg(struct ipc_conn *c, struct ipc_wire_hdr *h, struct mpdp_ipc_
 			rc = -ETIMEDOUT;
 			goto err;
 		}
-		n = recv_packet(c->fd, buf, size, &msg->fds, &msg->nb_fds, &cap);
+		n = recv_packet(c->fd, buf, size, &msg->fds, &msg->nb_fds, &cap, &lost);
 		msg->fd_cap = cap;
 		hdr_read(&f, buf, n);
 		if (n <= 0 || !hdr_valid(&f, (size_t)n) || f.type != IPC_FDS || f.seq != h->seq ||
-		    msg->nb_fds - before != f.nb_fds_here || msg->nb_fds > h->nb_fds_total) {
+		    f.nb_fds_here == 0 || f.nb_fds_here > h->nb_fds_total - announced ||
+		    (!lost && msg->nb_fds - before != f.nb_fds_here)) {
 			rc = n == 0 ? 1 : -EPROTO;
 			goto err;
 		}
+	}
+	if (lost) {
+		rc = -EMFILE;
+		goto err;
 	}
 	return 0;
 err:
@@ -552,6 +583,34 @@ static void dispatch(struct ipc_conn *c, const struct ipc_wire_hdr *h, struct mp
 
 static void peer_pidfd_event(int fd, uint32_t events, void *arg);
 
+/*
+ * A message whose fds did not fit in our fd table: it fails alone, the
+ * connection stays (the peer did nothing wrong).
+ */
+static void fds_lost(struct ipc_conn *c, const struct ipc_wire_hdr *h)
+{
+	struct mpdp_ipc_msg err;
+
+	EAL_LOG(WARNING, "message '%s' from process %d: its %u fds exceed this process's fd limit",
+		h->name, c->proc_id, h->nb_fds_total);
+	if (h->type == IPC_REPLY) {
+		pthread_mutex_lock(&ipc.lock);
+		for (struct pending *p = ipc.pending; p != NULL; p = p->next) {
+			if (p->seq == h->seq && p->conn == c && !p->done) {
+				p->rc = -EMFILE;
+				p->done = 1;
+				pthread_cond_broadcast(&ipc.cond);
+				break;
+			}
+		}
+		pthread_mutex_unlock(&ipc.lock);
+	} else if (h->type == IPC_REQUEST) {
+		mpdp_ipc_msg_init(&err, h->name);
+		send_msg(c, IPC_REPLY, h->seq, &err, -EMFILE, 0);
+		mpdp_ipc_msg_fini(&err);
+	}
+}
+
 static void conn_event(int fd, uint32_t events, void *arg)
 {
 	struct ipc_conn *c = arg;
@@ -570,6 +629,10 @@ static void conn_event(int fd, uint32_t events, void *arg)
 		rc = recv_msg(c, &h, &msg);
 		if (rc == -EAGAIN)
 			break;
+		if (rc == -EMFILE && c->proc_id >= 0) {
+			fds_lost(c, &h);
+			continue;
+		}
 		if (rc != 0) {
 			if (rc < 0 && rc != -ECONNRESET)
 				EAL_LOG(WARNING, "process %d broke the IPC protocol (%s); disconnecting",

@@ -116,8 +116,9 @@ int eal_lcore_start(const uint16_t *lcores, const int16_t *cpus, unsigned int nb
 		pthread_attr_init(&attr);
 		CPU_ZERO(&set);
 		CPU_SET(cpus[i], &set);
-		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
-		rc = -pthread_create(&w->thread, &attr, worker_main, w);
+		rc = -pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		if (rc == 0)
+			rc = -pthread_create(&w->thread, &attr, worker_main, w);
 		pthread_attr_destroy(&attr);
 		if (rc != 0) {
 			EAL_LOG(ERR, "cannot start lcore %u on cpu %d: %s", w->lcore_id, w->cpu,

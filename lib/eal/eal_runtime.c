@@ -153,6 +153,50 @@ static pid_t read_lock_pid(int fd)
 	return (pid_t)atoi(buf);
 }
 
+/*
+ * The pid in the lock file of a primary that holds the lock. It writes it
+ * right after taking the lock, so a reader may come in between: wait for it
+ * briefly. 0 when it does not come.
+ */
+static pid_t read_lock_pid_held(int fd)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = 1000 * 1000 };
+	pid_t pid = 0;
+
+	for (int i = 0; i < 100 && (pid = read_lock_pid(fd)) <= 0; i++)
+		nanosleep(&ts, NULL);
+	return pid > 0 ? pid : 0;
+}
+
+/*
+ * LOCK_EX without waiting for a live primary, but patient with a process
+ * that only tests the lock: a secondary's LOCK_SH probe (see
+ * eal_runtime_primary_running()) holds it for microseconds, a primary for
+ * its life. Returns 0 or -errno of the last attempt.
+ */
+static int lock_exclusive(int fd)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = 1000 * 1000 };
+
+	for (int i = 0;; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK || i == 100)
+			return -errno;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* 1 when the process that published config c is still running. */
+static int config_primary_alive(const struct eal_config_shm *c)
+{
+	uint64_t start;
+
+	if (eal_proc_start_time((pid_t)c->primary_pid, &start) != 0)
+		return 0;
+	return c->primary_start_time == 0 || start == c->primary_start_time;
+}
+
 /* Check a mapped config region against this binary. */
 static int config_compatible(const struct eal_config_shm *c)
 {
@@ -245,14 +289,16 @@ static int take_primary_lock(void)
 			EAL_LOG(ERR, "cannot open %s: %s", path, strerror(errno));
 			return rc;
 		}
-		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-			rc = -errno;
+		rc = lock_exclusive(fd);
+		if (rc != 0) {
 			if (rc == -EWOULDBLOCK) {
-				pid_t pid = read_lock_pid(fd);
+				pid_t pid = read_lock_pid_held(fd);
+				/* auto: mpdp_init() attaches to the winner as a secondary */
+				int auto_type = eal.opts.proc_type == MPDP_PROC_AUTO;
 
-				EAL_LOG(ERR,
-					"another primary (pid %d) is running with prefix '%s' in %s",
-					(int)pid, eal.opts.prefix, eal.dir);
+				mpdp_log(auto_type ? MPDP_LOG_INFO : MPDP_LOG_ERR, "eal",
+					 "another primary (pid %d) is running with prefix '%s' in %s",
+					 (int)pid, eal.opts.prefix, eal.dir);
 				rc = -EBUSY;
 			} else {
 				EAL_LOG(ERR, "cannot lock %s: %s", path, strerror(-rc));
@@ -451,12 +497,17 @@ int eal_runtime_secondary_attach(void)
 			eal.opts.prefix, path);
 		return -ENOENT;
 	}
-	pid = read_lock_pid(lock_fd);
-	close(lock_fd);
-
-	if (eal_path(path, sizeof(path), "config") != 0)
+	if (eal_path(path, sizeof(path), "config") != 0) {
+		close(lock_fd);
 		return -ENAMETOOLONG;
+	}
 	for (;;) {
+		/*
+		 * Re-read each time: a primary that just took the lock may not
+		 * have written its pid yet, or the file may still hold the pid of
+		 * a dead predecessor whose config is still in place.
+		 */
+		pid = read_lock_pid(lock_fd);
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size >= 4096) {
 			c = mmap(NULL, MPDP_ALIGN_UP(sizeof(*c), (size_t)4096),
@@ -464,6 +515,7 @@ int eal_runtime_secondary_attach(void)
 			if (c == MAP_FAILED) {
 				rc = -errno;
 				close(fd);
+				close(lock_fd);
 				return rc;
 			}
 			/*
@@ -479,7 +531,8 @@ int eal_runtime_secondary_attach(void)
 					rc = config_compatible(c);
 					goto err_unmap;
 				}
-			} else if (c->primary_pid == pid && (size_t)st.st_size >= sizeof(*c)) {
+			} else if (c->primary_pid == pid && (size_t)st.st_size >= sizeof(*c) &&
+				   config_primary_alive(c)) {
 				break;
 			}
 			munmap(c, MPDP_ALIGN_UP(sizeof(*c), (size_t)4096));
@@ -491,6 +544,7 @@ int eal_runtime_secondary_attach(void)
 		if (waited_ms >= CONFIG_WAIT_MS) {
 			EAL_LOG(ERR, "primary (pid %d) of prefix '%s' did not publish its config",
 				(int)pid, eal.opts.prefix);
+			close(lock_fd);
 			return -ETIMEDOUT;
 		}
 		ts.tv_sec = 0;
@@ -498,6 +552,7 @@ int eal_runtime_secondary_attach(void)
 		nanosleep(&ts, NULL);
 		waited_ms += 2;
 	}
+	close(lock_fd);
 	eal.cfg = c;
 	eal.config_fd = fd;
 	return 0;
@@ -505,6 +560,7 @@ int eal_runtime_secondary_attach(void)
 err_unmap:
 	munmap(c, MPDP_ALIGN_UP(sizeof(*c), (size_t)4096));
 	close(fd);
+	close(lock_fd);
 	return rc;
 }
 

@@ -171,7 +171,8 @@ int main(void)
 		mt_argv_add(&a, "churn", "8388608", NULL);
 		mt_spawn(&s2, "churn", &a);
 		mt_argv_fini(&a);
-		MT_ASSERT(mt_wait_line(&s2, "CHURNING", NULL, 0, 10000) == 1, "churn did not start");
+		MT_ASSERT(mt_wait_line(&s2, "CHURNING", NULL, 0, 10000) == 1,
+			  "churn did not start");
 		mt_sleep_ms(delay);
 		mt_kill(&s2, SIGKILL);
 		MT_ASSERT(mt_wait_exit(&s2, 5000) == 0 && mt_exit_signal(&s2) == SIGKILL,

@@ -27,11 +27,15 @@
  *                      exit 0
  *   wait-no-cb         print "WAITING" and wait, with no callback: the runtime's
  *                      default (SIGTERM) is expected to end the process
+ *   attach-loop        call mpdp_init() every 50 us until it succeeds (up to
+ *                      10 s; failed attempts are not logged), then as info,
+ *                      with "attempts=N" added: a tool waiting for its primary
  *   churn NAME LEN     reserve and free memzone NAME of LEN bytes in a loop
  *                      (the reservation zero-fills LEN bytes under the lock),
  *                      print "CHURNING" after the first round, run until killed
  *
  * Shell commands of this binary:
+ *   check-mz           as the sub-command, answered "OK CHECK ok ..." or "ERR ..."
  *   ipc-fds VALUE      request test.fds; check the memfd's text; write VALUE
  *                      to the eventfd
  *   ipc-nfds N         request test.nfds N; check N valid, distinct eventfds
@@ -66,7 +70,7 @@
 
 static const char usage[] =
 	"\nmpdp-test-secondary: after \"--\": info | check-mz | shell | pi-attach BASE LEN |\n"
-	"  hold-lock | wait-primary-exit | wait-no-cb | churn NAME LEN\n";
+	"  hold-lock | wait-primary-exit | wait-no-cb | attach-loop | churn NAME LEN\n";
 
 static uint64_t now_ns(void)
 {
@@ -93,15 +97,44 @@ static int primary_pid(void)
 	return pid;
 }
 
-static int sub_info(void)
+static int sub_info(unsigned long attempts)
 {
 	struct mpdp_heap_info h;
 
 	mpdp_heap_info(&h);
-	mh_say("ROLE %s proc_id=%d primary_pid=%d pid=%d base=%p len=%zu huge=%d",
+	mh_say("ROLE %s proc_id=%d primary_pid=%d pid=%d base=%p len=%zu huge=%d attempts=%lu",
 	       mpdp_proc_type() == MPDP_PROC_PRIMARY ? "primary" : "secondary", mpdp_proc_id(),
-	       primary_pid(), (int)getpid(), h.base, h.len, h.huge);
+	       primary_pid(), (int)getpid(), h.base, h.len, h.huge, attempts);
 	return 0;
+}
+
+static void quiet_sink(enum mpdp_log_level level, const char *component, const char *message,
+		       void *arg)
+{
+	(void)level;
+	(void)component;
+	(void)message;
+	(void)arg;
+}
+
+/* mpdp_init() until it succeeds; returns its result and the number of attempts. */
+static int attach_loop(int argc, char **argv, unsigned long *attempts)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = 50 * 1000 };
+	mpdp_log_sink_t old = mpdp_log_set_sink(quiet_sink, NULL);
+	uint64_t t0 = now_ns();
+	int n;
+
+	*attempts = 0;
+	do {
+		++*attempts;
+		n = mpdp_init(argc, argv);
+		if (n >= 0 || now_ns() - t0 > 10000000000ULL)
+			break;
+		nanosleep(&ts, NULL);
+	} while (n == -ENOENT || n == -ETIMEDOUT);
+	mpdp_log_set_sink(old, NULL);
+	return n;
 }
 
 static int check_zone(const char *name, size_t len, size_t align, uint32_t seed, char *why,
@@ -549,6 +582,7 @@ static int sub_wait_no_cb(void)
 int main(int argc, char **argv)
 {
 	const char *sub = mh_subcommand(argc, argv);
+	unsigned long attempts = 1;
 	int n, rc;
 
 	mh_setup();
@@ -569,11 +603,18 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(sub, "wait-no-cb") != 0)
 		mh_block_term();
-	n = mpdp_init(argc, argv);
-	if (n < 0)
+	if (strcmp(sub, "attach-loop") == 0)
+		n = attach_loop(argc, argv, &attempts);
+	else
+		n = mpdp_init(argc, argv);
+	if (n < 0) {
+		if (strcmp(sub, "attach-loop") == 0)
+			fprintf(stderr, "mpdp-test-secondary: attach-loop: %s after %lu attempts\n",
+				strerror(-n), attempts);
 		return mpdp_init_failed(n, usage);
-	if (strcmp(sub, "info") == 0)
-		rc = sub_info();
+	}
+	if (strcmp(sub, "info") == 0 || strcmp(sub, "attach-loop") == 0)
+		rc = sub_info(attempts);
 	else if (strcmp(sub, "check-mz") == 0)
 		rc = sub_check_mz(0);
 	else if (strcmp(sub, "shell") == 0 || strcmp(sub, "pi-attach") == 0)

@@ -242,8 +242,9 @@ static void test_malformed(void)
 		{ { "--no-huge=1" }, "--no-huge=1", NULL },
 		{ { "--memory", "64M" }, "--memory", NULL },
 		{ { "app-arg-without-separator" }, "app-arg-without-separator", NULL },
-		/* the attached short form is not one of ours (the usage shows "-l LIST") */
-		{ { "-l0" }, "-l0", NULL },
+		/* the attached short form takes a CPU list only (DPDK users type -l0) */
+		{ { "-lx" }, "-lx", NULL },
+		{ { "-l9x" }, "lcores", "9x" },
 		/* an option missing its value: last, or followed by "--" */
 		{ { "--mem" }, "--mem", NULL },
 		{ { "--mem", "--", "app" }, "--mem", NULL },
@@ -317,10 +318,11 @@ static void test_value_forms(void)
 		CHECK_EQ(hi.len, 3 << 20);
 		mpdp_cleanup();
 	}
-	/* the lcore list in its three documented spellings (CPU 0 only, if ours) */
+	/* the lcore list in its four spellings (CPU 0 only, if ours) */
 	cpu_set_t cpus;
 	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_ISSET(0, &cpus)) {
 		static const char *const forms[][3] = { { "-l", "0" },
+							{ "-l0" },
 							{ "--lcores", "0" },
 							{ "--lcores=0" } };
 		for (size_t i = 0; i < MPDP_DIM(forms); i++) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "unit_util.h"
@@ -147,32 +148,41 @@ static void test_msg_fds(void)
 	CHECK_EQ(mpdp_ipc_msg_add_fd(&m, 1 << 30), -EBADF);
 	CHECK_EQ(m.nb_fds, 0);
 
-	/* growth: many fds, in order; the same fd may appear more than once */
+	/*
+	 * growth: many fds, in order; the same fd may appear more than once.
+	 * add_fd puts duplicates in: the message's fds are its own, the
+	 * caller's stay open after fini.
+	 */
 	for (int i = 0; i < 100; i++) {
 		many[i] = p[i % 2];
 		CHECK_EQ(mpdp_ipc_msg_add_fd(&m, many[i]), 0);
 	}
 	CHECK_EQ(m.nb_fds, 100);
-	CHECK(memcmp(m.fds, many, sizeof(many)) == 0);
+	for (int i = 0; i < 100; i++) {
+		struct stat a, b;
 
-	/* a message we built borrows its fds: fini leaves them open */
+		CHECK(m.fds[i] != many[i]);
+		CHECK(fstat(m.fds[i], &a) == 0 && fstat(many[i], &b) == 0 && a.st_ino == b.st_ino);
+	}
+	int dup0 = m.fds[0];
 	mpdp_ipc_msg_fini(&m);
 	CHECK(fd_open(p[0]) && fd_open(p[1]));
+	CHECK(!fd_open(dup0));
 	CHECK(m.fds == NULL && m.nb_fds == 0);
 
 	/*
-	 * A received message owns its fds: fini closes those still in it, and
-	 * not a slot the receiver took by setting it to -1. (Reception itself
-	 * needs a peer process; the message is marked as received by hand.)
+	 * give_fd hands the fd itself over: fini closes those still in the
+	 * message, and not a slot taken by setting it to -1 (as a receiver
+	 * keeps an fd of a received message).
 	 */
 	int a = dup(p[0]), b = dup(p[1]), c = dup(p[0]);
 
 	CHECK(a >= 0 && b >= 0 && c >= 0);
 	CHECK_EQ(mpdp_ipc_msg_init(&m, "test.rx"), 0);
-	CHECK_EQ(mpdp_ipc_msg_add_fd(&m, a), 0);
-	CHECK_EQ(mpdp_ipc_msg_add_fd(&m, b), 0);
-	CHECK_EQ(mpdp_ipc_msg_add_fd(&m, c), 0);
-	m.owns_fds = 1;
+	CHECK_EQ(mpdp_ipc_msg_give_fd(&m, a), 0);
+	CHECK_EQ(mpdp_ipc_msg_give_fd(&m, b), 0);
+	CHECK_EQ(mpdp_ipc_msg_give_fd(&m, c), 0);
+	CHECK(m.fds[0] == a && m.fds[1] == b && m.fds[2] == c);
 	int taken = m.fds[1];
 	m.fds[1] = -1;
 	mpdp_ipc_msg_fini(&m);
@@ -180,6 +190,9 @@ static void test_msg_fds(void)
 	CHECK(fd_open(taken));
 	CHECK(!fd_open(c));
 	close(taken);
+	CHECK_EQ(mpdp_ipc_msg_init(&m, "test.rx"), 0);
+	CHECK_EQ(mpdp_ipc_msg_give_fd(&m, closed_fd), -EBADF);
+	mpdp_ipc_msg_fini(&m);
 	close(p[0]);
 	close(p[1]);
 }
