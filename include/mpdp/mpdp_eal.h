@@ -44,6 +44,7 @@ enum mpdp_proc_type {
  *   -EALREADY   mpdp_init() already succeeded in this process
  *   -EBUSY      primary requested but another primary runs (log names its pid)
  *   -ENOENT     secondary requested but no primary runs for this prefix
+ *   -ENOTCONN   the primary left while this secondary was attaching
  *   -EPROTO     secondary of another layout or version than the primary
  *   -ENOMEM     the heap could not be created or mapped
  *   -ENOSPC     the process table or the lcore table is full
@@ -111,8 +112,10 @@ int mpdp_primary_alive(void);
  * mpdp_cleanup() (the callback itself must not: -EDEADLK). If no callback is
  * registered the runtime logs one error line and raises SIGTERM in this
  * process, so that a secondary never silently keeps using a dead instance.
- * Only one callback; registering replaces the previous one. Secondary only:
- * returns 0, or -EPERM in the primary.
+ * Register it before mpdp_init() to cover the whole life of the attach; a
+ * primary that leaves while mpdp_init() is still attaching makes mpdp_init()
+ * fail with -ENOTCONN instead. Only one callback; registering replaces the
+ * previous one. Returns 0, or -EPERM in an initialised primary.
  */
 typedef void (*mpdp_primary_exit_cb_t)(void *arg);
 int mpdp_on_primary_exit(mpdp_primary_exit_cb_t cb, void *arg);

@@ -25,9 +25,18 @@
 
 struct eal_state eal = { .lock_fd = -1, .config_fd = -1 };
 
-static pthread_mutex_t exit_cb_lock = PTHREAD_MUTEX_INITIALIZER;
-static mpdp_primary_exit_cb_t primary_exit_cb;
-static void *primary_exit_arg;
+/*
+ * Orders the primary's death (control thread) against the end of a
+ * secondary's attach (main thread): either the attach completes first and
+ * the death is handled as such (callback or SIGTERM), or the death comes
+ * first and mpdp_init() fails with -ENOTCONN. Never both, never neither.
+ */
+static pthread_mutex_t gone_lock = PTHREAD_MUTEX_INITIALIZER;
+static int attach_done;                        /* under gone_lock */
+static mpdp_primary_exit_cb_t primary_exit_cb; /* under gone_lock */
+static void *primary_exit_arg;                 /* under gone_lock */
+
+static void teardown(void);
 
 static void state_reset(void)
 {
@@ -154,7 +163,17 @@ int mpdp_init(int argc, char **argv)
 		state_reset();
 		return rc;
 	}
+	pthread_mutex_lock(&gone_lock);
+	if (!atomic_load(&eal.primary_alive)) {
+		pthread_mutex_unlock(&gone_lock);
+		EAL_LOG(ERR, "the primary (pid %d) left while this secondary was attaching",
+			(int)eal.cfg->primary_pid);
+		teardown();
+		return -ENOTCONN;
+	}
+	attach_done = 1;
 	eal.initialized = 1;
+	pthread_mutex_unlock(&gone_lock);
 	EAL_LOG(INFO, "%s %d of prefix '%s' ready (pid %d, lcore %u)",
 		eal.type == MPDP_PROC_PRIMARY ? "primary" : "secondary", eal.proc_id,
 		eal.opts.prefix, (int)getpid(), mpdp_lcore_main());
@@ -163,12 +182,9 @@ int mpdp_init(int argc, char **argv)
 	return consumed;
 }
 
-int mpdp_cleanup(void)
+/* Undo a complete init, in reverse order. */
+static void teardown(void)
 {
-	if (!eal.initialized)
-		return 0;
-	if (eal_ctrl_is_self())
-		return -EDEADLK; /* from a primary-exit callback: it cannot join itself */
 	if (eal.type == MPDP_PROC_PRIMARY)
 		eal_ipc_primary_leaving();
 	eal_lcore_stop();
@@ -176,11 +192,21 @@ int mpdp_cleanup(void)
 	eal_ipc_fini();
 	eal_heap_fini(eal.type == MPDP_PROC_PRIMARY);
 	eal_runtime_fini();
-	pthread_mutex_lock(&exit_cb_lock);
+	pthread_mutex_lock(&gone_lock);
+	attach_done = 0;
 	primary_exit_cb = NULL;
 	primary_exit_arg = NULL;
-	pthread_mutex_unlock(&exit_cb_lock);
+	pthread_mutex_unlock(&gone_lock);
 	state_reset();
+}
+
+int mpdp_cleanup(void)
+{
+	if (!eal.initialized)
+		return 0;
+	if (eal_ctrl_is_self())
+		return -EDEADLK; /* from a primary-exit callback: it cannot join itself */
+	teardown();
 	return 0;
 }
 
@@ -192,14 +218,22 @@ void eal_primary_gone(const char *why)
 {
 	mpdp_primary_exit_cb_t cb;
 	void *arg;
-	int expected = 1;
+	int expected = 1, attached;
 
-	if (!atomic_compare_exchange_strong(&eal.primary_alive, &expected, 0))
+	pthread_mutex_lock(&gone_lock);
+	if (!atomic_compare_exchange_strong(&eal.primary_alive, &expected, 0)) {
+		pthread_mutex_unlock(&gone_lock);
 		return;
-	pthread_mutex_lock(&exit_cb_lock);
+	}
+	attached = attach_done;
 	cb = primary_exit_cb;
 	arg = primary_exit_arg;
-	pthread_mutex_unlock(&exit_cb_lock);
+	pthread_mutex_unlock(&gone_lock);
+	if (!attached) {
+		/* still in mpdp_init(): it sees primary_alive == 0 and fails */
+		EAL_LOG(INFO, "%s during attach", why);
+		return;
+	}
 	if (cb != NULL) {
 		EAL_LOG(NOTICE, "%s (pid %d)", why, eal.cfg ? (int)eal.cfg->primary_pid : -1);
 		cb(arg);
@@ -214,10 +248,10 @@ int mpdp_on_primary_exit(mpdp_primary_exit_cb_t cb, void *arg)
 {
 	if (eal.initialized && eal.type == MPDP_PROC_PRIMARY)
 		return -EPERM;
-	pthread_mutex_lock(&exit_cb_lock);
+	pthread_mutex_lock(&gone_lock);
 	primary_exit_cb = cb;
 	primary_exit_arg = arg;
-	pthread_mutex_unlock(&exit_cb_lock);
+	pthread_mutex_unlock(&gone_lock);
 	return 0;
 }
 

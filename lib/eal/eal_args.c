@@ -84,8 +84,10 @@ static int parse_cpu(const char **p, long *cpu)
 		return -EINVAL;
 	errno = 0;
 	*cpu = strtol(*p, &end, 10);
-	if (errno != 0 || *cpu >= CPU_SETSIZE)
+	if (errno != 0)
 		return -EINVAL;
+	if (*cpu >= CPU_SETSIZE)
+		return -ENODEV; /* a number, but no CPU of this machine */
 	*p = end;
 	return 0;
 }
@@ -102,12 +104,17 @@ int eal_parse_cpu_list(const char *s, int16_t *cpus, unsigned int *nb)
 	CPU_ZERO(&seen);
 	*nb = 0;
 	for (;;) {
-		if (parse_cpu(&p, &lo) != 0)
-			return -EINVAL;
+		int rc = parse_cpu(&p, &lo);
+
+		if (rc != 0)
+			return rc;
 		hi = lo;
 		if (*p == '-') {
 			p++;
-			if (parse_cpu(&p, &hi) != 0 || hi < lo)
+			rc = parse_cpu(&p, &hi);
+			if (rc != 0)
+				return rc;
+			if (hi < lo)
 				return -EINVAL;
 		}
 		for (long c = lo; c <= hi; c++) {
@@ -144,13 +151,13 @@ static int parse_lcores(const char *v, struct eal_options *o)
 	int rc = eal_parse_cpu_list(v, o->cpus, &o->nb_cpus);
 
 	if (rc == -EEXIST)
-		return bad("--lcores", v, "a CPU is listed twice");
+		return bad("-l/--lcores", v, "a CPU is listed twice");
 	if (rc == -ENODEV)
-		return bad("--lcores", v, "a CPU is not available to this process");
+		return bad("-l/--lcores", v, "a CPU is not available to this process");
 	if (rc == -E2BIG)
-		return bad("--lcores", v, "too many CPUs");
+		return bad("-l/--lcores", v, "too many CPUs");
 	if (rc != 0)
-		return bad("--lcores", v, "expected a CPU list such as 0-1 or 0,2");
+		return bad("-l/--lcores", v, "expected a CPU list such as 0-1 or 0,2");
 	return 0;
 }
 

@@ -13,6 +13,7 @@
  * (eal_memzone_repair_locked). Free is a single store of FREE.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -147,9 +148,19 @@ int mpdp_memzone_reserve(const char *name, size_t len, size_t align, struct mpdp
 	slot->offset = off;
 	slot->len = len;
 	slot->owner_pid = (int32_t)getpid();
-	slot->state = EAL_MZ_RESERVING;
+	/*
+	 * Death between here and USED must leave a RESERVING slot for the
+	 * repair (the range may be half-zeroed). A plain store followed only by
+	 * stores would be merged away by the compiler: store atomically, and
+	 * keep the memset between the two markers. A signal fence is the right
+	 * strength: the observer is this process's death, seen by the next
+	 * locker through the kernel's robust-futex handling.
+	 */
+	__atomic_store_n(&slot->state, (uint32_t)EAL_MZ_RESERVING, __ATOMIC_RELAXED);
+	atomic_signal_fence(memory_order_seq_cst);
 	memset(mpdp_shm_ptr(off), 0, len);
-	slot->state = EAL_MZ_USED;
+	atomic_signal_fence(memory_order_seq_cst);
+	__atomic_store_n(&slot->state, (uint32_t)EAL_MZ_USED, __ATOMIC_RELAXED);
 	eal.cfg->nb_memzones++;
 	if (mz != NULL)
 		fill(mz, slot);
