@@ -109,18 +109,25 @@ static void cleanup_all(int check_envs)
 	fflush(stdout);
 }
 
-void mt_fail_at(const char *file, int line, const char *cond, const char *fmt, ...)
+/* One "file:line: FAIL: message (condition)" line. */
+static void report_failure(const char *file, int line, const char *cond, const char *fmt,
+			   va_list ap)
 {
-	va_list ap;
-
 	printf("%s:%d: FAIL: ", file, line);
-	va_start(ap, fmt);
 	vprintf(fmt, ap);
-	va_end(ap);
 	if (cond != NULL)
 		printf(" (%s)", cond);
 	printf("\n");
 	fflush(stdout);
+}
+
+void mt_fail_at(const char *file, int line, const char *cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_failure(file, line, cond, fmt, ap);
+	va_end(ap);
 	cleanup_all(0);
 	printf("FAIL %s\n", test_name);
 	fflush(stdout);
@@ -131,14 +138,9 @@ void mt_check_at(const char *file, int line, const char *cond, const char *fmt, 
 {
 	va_list ap;
 
-	printf("%s:%d: FAIL: ", file, line);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	report_failure(file, line, cond, fmt, ap);
 	va_end(ap);
-	if (cond != NULL)
-		printf(" (%s)", cond);
-	printf("\n");
-	fflush(stdout);
 	nb_checks_failed++;
 }
 
