@@ -8,11 +8,14 @@
  * name, asks the primary for the two fds over IPC, reads the greeting from the
  * memfd, signs the board (its pid and the address at which *it* mapped the
  * heap: they differ, the offsets do not), and rings the eventfd. The primary
- * waits for both rings and prints the board and the process table.
+ * waits for both rings, prints the board and the process table (three
+ * processes, distinct lcore ids), then broadcasts "demo.bye" and the
+ * secondaries leave.
  *
  * Usage: mpdp-mp-demo [runtime options]
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -52,6 +55,17 @@ static int give_fds(struct mpdp_ipc_msg *req, struct mpdp_ipc_msg *reply, void *
 	return rc ? rc : mpdp_ipc_msg_add_fd(reply, fds->eventfd);
 }
 
+/* Secondary: the primary's "demo.bye" wakes the main thread through a pipe. */
+static int bye_pipe[2] = { -1, -1 };
+
+static int on_bye(struct mpdp_ipc_msg *msg, struct mpdp_ipc_msg *reply, void *arg)
+{
+	(void)msg;
+	(void)reply;
+	(void)arg;
+	return write(bye_pipe[1], "x", 1) == 1 ? 0 : -errno;
+}
+
 static int print_proc(const struct mpdp_proc_info *p, void *arg)
 {
 	(void)arg;
@@ -65,7 +79,8 @@ static pid_t spawn_secondary(char *self)
 {
 	char *args[] = { self, "--proc-type", "secondary", "--prefix", (char *)mpdp_prefix(), NULL,
 			 NULL, NULL };
-	char dir[256];
+	char dir[256], exe[4096];
+	ssize_t n;
 	pid_t pid;
 
 	/* the instance directory is <runtime-dir>/<prefix>: pass its parent on */
@@ -73,9 +88,14 @@ static pid_t spawn_secondary(char *self)
 	*strrchr(dir, '/') = '\0';
 	args[5] = "--runtime-dir";
 	args[6] = dir;
+	/* this very binary, by its real path so that its comm is its name */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
 	pid = fork();
 	if (pid == 0) {
-		execv("/proc/self/exe", args);
+		execv(exe, args);
 		_exit(127);
 	}
 	return pid;
@@ -86,6 +106,7 @@ static int run_primary(char *self)
 	struct mpdp_memzone mz;
 	struct demo_fds fds;
 	struct board_shm *board;
+	struct mpdp_ipc_msg bye;
 	pid_t kids[NB_SECONDARIES];
 	uint64_t rings = 0, v;
 	const char greeting[] = "hello from the primary's memfd";
@@ -113,10 +134,6 @@ static int run_primary(char *self)
 	/* each secondary rings the eventfd once; reading returns the sum so far */
 	while (rings < NB_SECONDARIES && read(fds.eventfd, &v, sizeof(v)) == sizeof(v))
 		rings += v;
-	for (int i = 0; i < NB_SECONDARIES; i++) {
-		waitpid(kids[i], &status, 0);
-		failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-	}
 	printf("primary: the board after %u signatures:\n", atomic_load(&board->signatures));
 	for (unsigned int i = 0; i < NB_SECONDARIES; i++)
 		printf("  slot %u: pid %d (process %d) mapped the heap at %#" PRIx64
@@ -125,6 +142,13 @@ static int run_primary(char *self)
 		       board->sig[i].greeting);
 	printf("primary: processes now attached:\n");
 	mpdp_proc_walk(print_proc, NULL);
+	mpdp_ipc_msg_init(&bye, "demo.bye");
+	printf("primary: told %d secondaries to leave\n", mpdp_ipc_send(&bye, MPDP_IPC_ALL));
+	mpdp_ipc_msg_fini(&bye);
+	for (int i = 0; i < NB_SECONDARIES; i++) {
+		waitpid(kids[i], &status, 0);
+		failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+	}
 	close(fds.memfd);
 	close(fds.eventfd);
 	mpdp_memzone_free("demo.board");
@@ -148,6 +172,8 @@ static int run_secondary(void)
 		return 1;
 	}
 	board = mz.addr;
+	if (pipe2(bye_pipe, O_CLOEXEC) != 0 || mpdp_ipc_action_register("demo.bye", on_bye, NULL) != 0)
+		return 1;
 	mpdp_ipc_msg_init(&req, "demo.fds");
 	rc = mpdp_ipc_request(&req, MPDP_IPC_PRIMARY, &reply, 1000);
 	mpdp_ipc_msg_fini(&req);
@@ -172,6 +198,9 @@ static int run_secondary(void)
 	fflush(stdout);
 	rc = write(reply.fds[1], &one, sizeof(one)) == sizeof(one) ? 0 : 1;
 	mpdp_ipc_msg_fini(&reply);
+	/* stay attached until the primary has shown the process table */
+	if (rc == 0 && read(bye_pipe[0], &one, 1) != 1)
+		rc = 1;
 	return rc;
 }
 

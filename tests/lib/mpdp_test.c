@@ -111,6 +111,8 @@ static void cleanup_all(int check_envs)
 
 /* One "file:line: FAIL: message (condition)" line. */
 static void report_failure(const char *file, int line, const char *cond, const char *fmt,
+			   va_list ap) __attribute__((format(printf, 4, 0)));
+static void report_failure(const char *file, int line, const char *cond, const char *fmt,
 			   va_list ap)
 {
 	printf("%s:%d: FAIL: ", file, line);
