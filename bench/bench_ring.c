@@ -212,44 +212,31 @@ int main(int argc, char **argv)
 		if ((var) == 0 || v_ < (var))                                                \
 			(var) = v_;                                                          \
 	} while (0)
-	m = d = 0;
-	for (int k = 0; k < ROUNDS; k++) {
-		BEST(m, ONE_CORE_LOOP(M_ENQ1, M_DEQ1, m_sp, 1));
 #ifdef HAVE_DPDK
-		BEST(d, ONE_CORE_LOOP(D_ENQ1, D_DEQ1, (struct rte_ring *)d_sp, 1));
+#define DPDK_SIDE(expr) BEST(d, (expr))
+#else
+#define DPDK_SIDE(expr) ((void)0)
 #endif
-	}
-	row("single_sp_sc", m, d);
-	m = d = 0;
-	for (int k = 0; k < ROUNDS; k++) {
-		BEST(m, ONE_CORE_LOOP(M_ENQ1, M_DEQ1, m_mp, 1));
-#ifdef HAVE_DPDK
-		BEST(d, ONE_CORE_LOOP(D_ENQ1, D_DEQ1, (struct rte_ring *)d_mp, 1));
-#endif
-	}
-	row("single_mp_mc", m, d);
+	/* one row on one core: mpdp and DPDK alternately, best of ROUNDS each */
+#define ONE_CORE_ROW(row_name, m_enq, m_deq, m_ring, d_enq, d_deq, d_ring, b)                 \
+	do {                                                                                 \
+		m = d = 0;                                                                   \
+		for (int k = 0; k < ROUNDS; k++) {                                           \
+			BEST(m, ONE_CORE_LOOP(m_enq, m_deq, m_ring, b));                     \
+			DPDK_SIDE(ONE_CORE_LOOP(d_enq, d_deq, (struct rte_ring *)(d_ring), b)); \
+		}                                                                            \
+		row((row_name), m, d);                                                       \
+	} while (0)
 
+	ONE_CORE_ROW("single_sp_sc", M_ENQ1, M_DEQ1, m_sp, D_ENQ1, D_DEQ1, d_sp, 1);
+	ONE_CORE_ROW("single_mp_mc", M_ENQ1, M_DEQ1, m_mp, D_ENQ1, D_DEQ1, d_mp, 1);
 	for (unsigned int i = 0; i < MPDP_DIM(bulks); i++) {
 		unsigned int b = bulks[i];
 
 		snprintf(name, sizeof(name), "1core_bulk%u_sp_sc", b);
-		m = d = 0;
-		for (int k = 0; k < ROUNDS; k++) {
-			BEST(m, ONE_CORE_LOOP(M_SP_ENQ, M_SC_DEQ, m_sp, b));
-#ifdef HAVE_DPDK
-			BEST(d, ONE_CORE_LOOP(D_SP_ENQ, D_SC_DEQ, (struct rte_ring *)d_sp, b));
-#endif
-		}
-		row(name, m, d);
+		ONE_CORE_ROW(name, M_SP_ENQ, M_SC_DEQ, m_sp, D_SP_ENQ, D_SC_DEQ, d_sp, b);
 		snprintf(name, sizeof(name), "1core_bulk%u_mp_mc", b);
-		m = d = 0;
-		for (int k = 0; k < ROUNDS; k++) {
-			BEST(m, ONE_CORE_LOOP(M_MP_ENQ, M_MC_DEQ, m_mp, b));
-#ifdef HAVE_DPDK
-			BEST(d, ONE_CORE_LOOP(D_MP_ENQ, D_MC_DEQ, (struct rte_ring *)d_mp, b));
-#endif
-		}
-		row(name, m, d);
+		ONE_CORE_ROW(name, M_MP_ENQ, M_MC_DEQ, m_mp, D_MP_ENQ, D_MC_DEQ, d_mp, b);
 	}
 	if (sysconf(_SC_NPROCESSORS_ONLN) >= 2) {
 		for (unsigned int i = 0; i < MPDP_DIM(bulks); i++) {

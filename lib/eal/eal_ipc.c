@@ -545,8 +545,7 @@ static void dispatch(struct ipc_conn *c, const struct ipc_wire_hdr *h, struct mp
 	struct mpdp_ipc_msg reply;
 	mpdp_ipc_handler_t fn;
 	void *arg;
-	int status = 0;
-	uint32_t flags = 0;
+	int status;
 
 	req->peer = c->proc_id;
 	if (strncmp(req->name, "eal:", 4) == 0) {
@@ -575,7 +574,7 @@ static void dispatch(struct ipc_conn *c, const struct ipc_wire_hdr *h, struct mp
 	status = fn(req, &reply, arg);
 	if (status > 0)
 		status = 0;
-	if (send_msg(c, IPC_REPLY, h->seq, &reply, status, flags) != 0)
+	if (send_msg(c, IPC_REPLY, h->seq, &reply, status, 0) != 0)
 		EAL_LOG(INFO, "reply to '%s' for process %d lost", req->name, c->proc_id);
 	mpdp_ipc_msg_fini(&reply);
 	mpdp_ipc_msg_fini(req);
@@ -947,17 +946,6 @@ void eal_ipc_fini(void)
 	free(ipc.rx_buf);
 	ipc.rx_buf = NULL;
 	pthread_cond_destroy(&ipc.cond);
-}
-
-/* Primary: called for proc_id by someone else than the IPC code (unused hook). */
-void eal_ipc_peer_gone(int proc_id)
-{
-	struct ipc_conn *c = conn_get_peer(proc_id);
-
-	if (c == NULL)
-		return;
-	conn_put(c);
-	conn_drop(c);
 }
 
 /* ---- public API -------------------------------------------------------- */

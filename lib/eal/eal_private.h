@@ -109,7 +109,6 @@ int eal_proc_register_primary(void);
 int eal_proc_add_secondary(pid_t pid, uint64_t start_time, const char *comm,
 			   const int16_t *cpus, unsigned int nb_cpus, uint16_t *lcores);
 void eal_proc_reclaim(int proc_id);
-int eal_proc_get(int proc_id, pid_t *pid, uint64_t *start_time);
 
 /* eal_lcore.c */
 int eal_lcore_start(const uint16_t *lcores, const int16_t *cpus, unsigned int nb);
@@ -133,7 +132,6 @@ int eal_ipc_secondary_connect(const int16_t *cpus, unsigned int nb_cpus, int *pr
 			      uint16_t *lcores);
 void eal_ipc_fini(void);
 void eal_ipc_primary_leaving(void);
-void eal_ipc_peer_gone(int proc_id);
 int eal_ipc_watch_primary(void);
 
 /* eal.c */

@@ -188,25 +188,6 @@ void eal_proc_reclaim(int proc_id)
 	EAL_LOG(INFO, "process %d (pid %d) left; %u lcore(s) released", proc_id, (int)pid, n);
 }
 
-int eal_proc_get(int proc_id, pid_t *pid, uint64_t *start_time)
-{
-	int rc;
-
-	if (proc_id < 0 || proc_id >= MPDP_MAX_PROCS)
-		return -EINVAL;
-	rc = eal_lock();
-	if (rc != 0)
-		return rc;
-	if (eal.cfg->procs[proc_id].state != EAL_PROC_ACTIVE) {
-		rc = -ENOENT;
-	} else {
-		*pid = eal.cfg->procs[proc_id].pid;
-		*start_time = eal.cfg->procs[proc_id].start_time;
-	}
-	eal_unlock();
-	return rc;
-}
-
 int mpdp_proc_walk(mpdp_proc_walk_cb_t cb, void *arg)
 {
 	struct mpdp_proc_info *infos;
