@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -206,6 +207,32 @@ void mt_on_exit(void (*fn)(void *arg), void *arg)
 	hooks[nb_hooks].fn = fn;
 	hooks[nb_hooks].arg = arg;
 	nb_hooks++;
+}
+
+static char tmp_mount[128];
+
+static void tmp_unmount(void *arg)
+{
+	(void)arg;
+	if (umount2(tmp_mount, MNT_DETACH) == 0)
+		rmdir(tmp_mount);
+}
+
+void mt_mount_tmp(const char *fstype, const char *options, char *dir, size_t size)
+{
+	if (tmp_mount[0] != '\0')
+		MT_FAIL("mt_mount_tmp: one mount per test");
+	snprintf(tmp_mount, sizeof(tmp_mount), "/tmp/mpdp-test-%s-XXXXXX", fstype);
+	if (mkdtemp(tmp_mount) == NULL)
+		mt_skip("mkdtemp %s: %s", tmp_mount, strerror(errno));
+	if (mount("nodev", tmp_mount, fstype, 0, options) != 0) {
+		int err = errno;
+
+		rmdir(tmp_mount);
+		mt_skip("cannot mount %s on %s: %s", fstype, tmp_mount, strerror(err));
+	}
+	mt_on_exit(tmp_unmount, NULL);
+	snprintf(dir, size, "%s", tmp_mount);
 }
 
 const char *mt_getenv_path(const char *var)

@@ -54,6 +54,14 @@ const char *mt_getenv_path(const char *var);
 /* Run fn(arg) at the end of the test, failed or not (LIFO). At most 8. */
 void mt_on_exit(void (*fn)(void *arg), void *arg);
 
+/*
+ * Mount a file system of type fstype (options may be NULL) on a new
+ * directory /tmp/mpdp-test-<fstype>-XXXXXX, written to dir. Unmounting and
+ * removing it is registered with mt_on_exit(). Skips the test (77) with the
+ * reason when the directory or the mount cannot be made. One per test.
+ */
+void mt_mount_tmp(const char *fstype, const char *options, char *dir, size_t size);
+
 void mt_fail_at(const char *file, int line, const char *cond, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5), noreturn));
 void mt_check_at(const char *file, int line, const char *cond, const char *fmt, ...)

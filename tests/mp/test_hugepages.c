@@ -36,8 +36,7 @@
 #define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
 
 static long orig_nr = -1;
-static char mnt[128];
-static int mounted;
+static char mnt[128]; /* the hugetlbfs mount, once made */
 
 static long read_long(const char *path)
 {
@@ -83,10 +82,6 @@ static long meminfo(const char *key)
 static void restore(void *arg)
 {
 	(void)arg;
-	if (mounted && umount2(mnt, MNT_DETACH) == 0)
-		mounted = 0;
-	if (mnt[0] != '\0' && !mounted)
-		rmdir(mnt);
 	if (orig_nr >= 0) {
 		if (write_long(NR_HUGEPAGES, orig_nr) != 0)
 			printf("# hugepages: could not restore nr_hugepages to %ld\n", orig_nr);
@@ -155,7 +150,7 @@ static void expect_huge_refused(const struct mt_env *env, const char *mem, const
 	mt_proc_fini(&p);
 	n = mt_leftovers(env->root, left, sizeof(left));
 	MT_CHECK(n == 0, "%s: left in the runtime directory: %s", what, left);
-	if (mounted) {
+	if (mnt[0] != '\0') {
 		n = mt_leftovers(mnt, left, sizeof(left));
 		MT_CHECK(n == 0, "%s: left in the hugetlbfs mount: %s", what, left);
 	}
@@ -208,14 +203,8 @@ int main(void)
 	if (free_now < (32L << 10) / size_kb + 1)
 		mt_skip("the kernel could only provide %ld free hugepages of %ld kB", free_now,
 			size_kb);
-	snprintf(mnt, sizeof(mnt), "/tmp/mpdp-test-huge-XXXXXX");
-	if (mkdtemp(mnt) == NULL) {
-		mnt[0] = '\0';
-		mt_skip("mkdtemp: %s", strerror(errno));
-	}
-	if (mount("nodev", mnt, "hugetlbfs", 0, NULL) != 0)
-		mt_skip("cannot mount hugetlbfs on %s: %s", mnt, strerror(errno));
-	mounted = 1;
+	/* registered after restore(): unmounted first (LIFO), then nr_hugepages goes back */
+	mt_mount_tmp("hugetlbfs", NULL, mnt, sizeof(mnt));
 	env.huge = 1;
 
 	mt_start_primary(&p, "p", &env, &rp, "--huge", "--mem", "32M", NULL);

@@ -24,16 +24,6 @@
 #include "mpdp_test.h"
 
 static char mnt[128];
-static int mounted;
-
-static void unmount(void *arg)
-{
-	(void)arg;
-	if (mounted && umount2(mnt, MNT_DETACH) == 0)
-		mounted = 0;
-	if (mnt[0] != '\0' && !mounted)
-		rmdir(mnt);
-}
 
 static void expect_failure(const struct mt_env *env, const char *mem, const char *needle,
 			   const char *what)
@@ -77,15 +67,7 @@ int main(void)
 		mt_skip("needs root to mount the small and read-only file systems");
 	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 		mt_skip("no private mount namespace: %s", strerror(errno));
-	snprintf(mnt, sizeof(mnt), "/tmp/mpdp-test-small-XXXXXX");
-	if (mkdtemp(mnt) == NULL) {
-		mnt[0] = '\0';
-		mt_skip("mkdtemp: %s", strerror(errno));
-	}
-	mt_on_exit(unmount, NULL);
-	if (mount("tmpfs", mnt, "tmpfs", 0, "size=4m,mode=0700") != 0)
-		mt_skip("cannot mount a tmpfs on %s: %s", mnt, strerror(errno));
-	mounted = 1;
+	mt_mount_tmp("tmpfs", "size=4m,mode=0700", mnt, sizeof(mnt));
 
 	/* the environment's runtime directory is the small tmpfs */
 	memset(&env, 0, sizeof(env));
