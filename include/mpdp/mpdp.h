@@ -8,7 +8,9 @@
 #include <mpdp/mpdp_ipc.h>
 #include <mpdp/mpdp_lcore.h>
 #include <mpdp/mpdp_log.h>
+#include <mpdp/mpdp_mbuf.h>
 #include <mpdp/mpdp_memzone.h>
+#include <mpdp/mpdp_mempool.h>
 #include <mpdp/mpdp_proc.h>
 #include <mpdp/mpdp_ring.h>
 #include <mpdp/mpdp_shm.h>

@@ -20,8 +20,17 @@
 
 #define MPDP_LCORE_ANY ((unsigned int)-1)
 
-/* lcore id of the calling thread, or MPDP_LCORE_ANY for a non-lcore thread. */
-unsigned int mpdp_lcore_id(void);
+/* Thread-local; set by the runtime for lcore threads only. Read it through mpdp_lcore_id(). */
+extern _Thread_local unsigned int mpdp_lcore_id_;
+
+/*
+ * lcore id of the calling thread, or MPDP_LCORE_ANY for a non-lcore thread.
+ * Inline: the mempool fast path reads it on every call.
+ */
+static inline unsigned int mpdp_lcore_id(void)
+{
+	return mpdp_lcore_id_;
+}
 
 /* lcore id of this process's main thread. */
 unsigned int mpdp_lcore_main(void);

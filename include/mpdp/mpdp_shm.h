@@ -81,4 +81,13 @@ int mpdp_heap_info(struct mpdp_heap_info *info);
  */
 int mpdp_heap_segment_fd(unsigned int i, mpdp_shm_off_t *off, size_t *len);
 
+/*
+ * IOVA of a heap address: the address a device (or a vhost-user peer) uses to
+ * reach it. The runtime runs in IOVA-as-offset mode: the IOVA of a heap byte
+ * is its heap offset, the same in every process, and the heap is presented
+ * to devices as one range starting at IOVA 0. Returns UINT64_MAX for an
+ * address outside the heap.
+ */
+uint64_t mpdp_mem_iova(const void *addr);
+
 #endif /* MPDP_SHM_H */

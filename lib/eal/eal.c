@@ -73,6 +73,7 @@ static int init_primary(void)
 		EAL_LOG(ERR, "cannot register the primary in the process table: %s", strerror(-rc));
 		goto err_ctrl;
 	}
+	mpdp_mempool_primary_init_();
 	rc = eal_ctrl_start();
 	if (rc != 0)
 		goto err_lcores;
@@ -189,6 +190,7 @@ static void teardown(void)
 		eal_ipc_primary_leaving();
 	eal_lcore_stop();
 	eal_ctrl_stop();
+	mpdp_mempool_detach_all_();
 	eal_ipc_fini();
 	eal_heap_fini(eal.type == MPDP_PROC_PRIMARY);
 	eal_runtime_fini();

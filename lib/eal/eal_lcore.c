@@ -32,7 +32,8 @@ struct worker {
 	int result;
 };
 
-static __thread unsigned int this_lcore = MPDP_LCORE_ANY;
+/* Public through the inline mpdp_lcore_id(); written only by its own thread. */
+_Thread_local unsigned int mpdp_lcore_id_ = MPDP_LCORE_ANY;
 static unsigned int main_lcore = MPDP_LCORE_ANY;
 static int main_cpu = -1;
 /* the main thread's CPUs before it was pinned, given back by eal_lcore_stop() */
@@ -55,7 +56,7 @@ static void *worker_main(void *p)
 	struct worker *w = p;
 	char name[16];
 
-	this_lcore = w->lcore_id;
+	mpdp_lcore_id_ = w->lcore_id;
 	snprintf(name, sizeof(name), "mpdp-lcore-%u", w->lcore_id);
 	pthread_setname_np(pthread_self(), name);
 	pthread_mutex_lock(&w->lock);
@@ -90,7 +91,7 @@ int eal_lcore_start(const uint16_t *lcores, const int16_t *cpus, unsigned int nb
 
 	main_lcore = lcores[0];
 	main_cpu = nb_cpus ? cpus[0] : -1;
-	this_lcore = main_lcore;
+	mpdp_lcore_id_ = main_lcore;
 	if (main_cpu >= 0) {
 		main_thread = pthread_self();
 		rc = -pthread_getaffinity_np(main_thread, sizeof(main_affinity), &main_affinity);
@@ -157,7 +158,7 @@ void eal_lcore_stop(void)
 	main_pinned = 0;
 	main_lcore = MPDP_LCORE_ANY;
 	main_cpu = -1;
-	this_lcore = MPDP_LCORE_ANY;
+	mpdp_lcore_id_ = MPDP_LCORE_ANY;
 }
 
 /*
@@ -170,11 +171,6 @@ void eal_lcore_unpinned_affinity(cpu_set_t *set)
 		*set = main_affinity;
 	else if (pthread_getaffinity_np(pthread_self(), sizeof(*set), set) != 0)
 		CPU_ZERO(set);
-}
-
-unsigned int mpdp_lcore_id(void)
-{
-	return this_lcore;
 }
 
 unsigned int mpdp_lcore_main(void)

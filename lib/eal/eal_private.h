@@ -137,4 +137,13 @@ int eal_ipc_watch_primary(void);
 /* eal.c */
 void eal_primary_gone(const char *why);
 
+/*
+ * Libraries above the runtime that keep per-process state in shared memory.
+ * The runtime calls them by name (strong references), so every program that
+ * links the runtime has them: a primary that never made a pool still returns
+ * a dead secondary's pool caches.
+ */
+void mpdp_mempool_primary_init_(void); /* primary: register the exit hook */
+void mpdp_mempool_detach_all_(void);   /* cleanup: drop this process's handles */
+
 #endif /* EAL_PRIVATE_H */

@@ -1,0 +1,739 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * mempool.c - control path of mpdp_mempool: the pool table, create, lookup,
+ * attach, free, statistics, cache flush and the primary's recovery of a dead
+ * process's caches. The data path is inline in mpdp_mempool.h; the audit and
+ * the debug checks are in mempool_audit.c.
+ *
+ * Process-local state: one handle per pool id (mpdp_mempool_by_id_), made
+ * under handles_lock and published with a release store, so the inline
+ * mpdp_mempool_from_id() needs only an acquire load.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mpdp/mpdp_eal.h>
+#include <mpdp/mpdp_memzone.h>
+#include <mpdp/mpdp_proc.h>
+
+#include "mempool_private.h"
+
+struct mpdp_mempool *_Atomic mpdp_mempool_by_id_[MPDP_MEMPOOL_MAX];
+
+static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mempool_table_shm *table; /* this process; reset at cleanup */
+
+#define MEMPOOL_ALL_FLAGS \
+	(MPDP_MEMPOOL_F_SP_PUT | MPDP_MEMPOOL_F_SC_GET | MPDP_MEMPOOL_F_DEBUG | \
+	 MPDP_MEMPOOL_F_NO_DEBUG)
+
+static int pid_alive(int pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
+}
+
+/* ---- the pool table ---------------------------------------------------- */
+
+static struct mempool_table_shm *table_find(int create, int *err)
+{
+	struct mpdp_memzone mz;
+	int rc;
+
+	if (table != NULL)
+		return table;
+	rc = mpdp_memzone_lookup(MEMPOOL_TABLE_ZONE, &mz);
+	if (rc == -ENOENT && create) {
+		rc = mpdp_memzone_reserve(MEMPOOL_TABLE_ZONE, sizeof(struct mempool_table_shm), 0,
+					  &mz);
+		if (rc == -EEXIST) /* another process made it first */
+			rc = mpdp_memzone_lookup(MEMPOOL_TABLE_ZONE, &mz);
+	}
+	if (rc == 0 && mz.len < sizeof(struct mempool_table_shm))
+		rc = -EPROTO;
+	if (rc != 0) {
+		*err = rc;
+		return NULL;
+	}
+	table = mz.addr;
+	return table;
+}
+
+struct mempool_table_shm *mempool_table(int *err)
+{
+	return table_find(1, err);
+}
+
+/* Claim a free slot (or one whose creator died). Returns the id or -ENOSPC. */
+static int slot_claim(struct mempool_table_shm *t)
+{
+	const uint64_t mine = ((uint64_t)getpid() << 1) | 1;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < MPDP_MEMPOOL_MAX; i++) {
+			uint64_t v = atomic_load_explicit(&t->slot[i], memory_order_relaxed);
+
+			if (pass == 0 && v != 0)
+				continue;
+			if (pass == 1 && ((v & 1) == 0 || pid_alive((int)(v >> 1))))
+				continue;
+			if (atomic_compare_exchange_strong(&t->slot[i], &v, mine))
+				return i;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* ---- handles ------------------------------------------------------------ */
+
+static int shm_sane(const struct mpdp_mempool_shm *shm, uint32_t id)
+{
+	size_t blocks = (size_t)(MPDP_MAX_LCORES + 1) * shm->lcore_stride;
+
+	return atomic_load_explicit(&shm->magic, memory_order_acquire) == MPDP_MEMPOOL_MAGIC &&
+	       shm->id == id && memchr(shm->name, '\0', sizeof(shm->name)) != NULL &&
+	       memchr(shm->ops_name, '\0', sizeof(shm->ops_name)) != NULL && shm->size > 0 &&
+	       shm->elt_size > 0 && shm->total_elt_size % MPDP_CACHE_LINE_SIZE == 0 &&
+	       shm->total_elt_size >= sizeof(struct mpdp_mempool_objhdr_shm) + shm->elt_size &&
+	       shm->cache_size <= MPDP_MEMPOOL_CACHE_MAX &&
+	       shm->cache_cap >= 3 * shm->cache_size &&
+	       shm->cache_flushthresh <= shm->cache_cap / 2 &&
+	       shm->lcore_stride >= sizeof(struct mpdp_mempool_lcore_shm) +
+					   (size_t)shm->cache_cap * sizeof(uint64_t) &&
+	       shm->poison_skip <= shm->elt_size && mpdp_shm_off_valid(shm->lcores_off, blocks) &&
+	       mpdp_shm_off_valid(shm->objs_off, (size_t)shm->size * shm->total_elt_size);
+}
+
+static void handle_fill(struct mpdp_mempool *mp, struct mpdp_mempool_shm *shm)
+{
+	mp->shm = shm;
+	mp->lcores = mpdp_shm_ptr(shm->lcores_off);
+	mp->objs = mpdp_shm_ptr(shm->objs_off);
+	mp->id = shm->id;
+	mp->flags = shm->flags;
+	mp->size = shm->size;
+	mp->elt_size = shm->elt_size;
+	mp->total_elt_size = shm->total_elt_size;
+	mp->cache_size = shm->cache_size;
+	mp->cache_flushthresh = shm->cache_flushthresh;
+	mp->lcore_stride = shm->lcore_stride;
+	mp->poison_skip = shm->poison_skip;
+	memcpy(mp->name, shm->name, sizeof(mp->name));
+	mp->name[sizeof(mp->name) - 1] = '\0';
+}
+
+/* Drop this process's handle of pool id (handles_lock held). */
+static void handle_drop_locked(uint32_t id)
+{
+	struct mpdp_mempool *mp = atomic_load(&mpdp_mempool_by_id_[id]);
+
+	if (mp == NULL)
+		return;
+	atomic_store(&mpdp_mempool_by_id_[id], NULL);
+	if (mp->ops->detach != NULL)
+		mp->ops->detach(mp);
+	free(mp);
+}
+
+/* Attach this process to the pool published in slot id (handles_lock held). */
+static struct mpdp_mempool *attach_locked(uint32_t id, int *err)
+{
+	struct mempool_table_shm *t = table_find(0, err);
+	struct mpdp_mempool_shm *shm;
+	struct mpdp_mempool *mp;
+	uint64_t off;
+	int rc;
+
+	if (t == NULL)
+		return NULL;
+	off = atomic_load_explicit(&t->slot[id], memory_order_acquire);
+	if (!mempool_slot_published(off)) {
+		*err = -ENOENT;
+		return NULL;
+	}
+	mp = atomic_load(&mpdp_mempool_by_id_[id]);
+	if (mp != NULL && mpdp_shm_off(mp->shm) == off)
+		return mp;
+	handle_drop_locked(id); /* a pool this process knew under that id is gone */
+	if (!mpdp_shm_off_valid(off, sizeof(*shm))) {
+		*err = -EPROTO;
+		return NULL;
+	}
+	shm = mpdp_shm_ptr(off);
+	if (!shm_sane(shm, id)) {
+		MP_LOG(ERR, "mempool table slot %u names no sane pool", id);
+		*err = -EPROTO;
+		return NULL;
+	}
+	mp = calloc(1, sizeof(*mp));
+	if (mp == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	handle_fill(mp, shm);
+	mp->ops = mempool_ops_find(shm->ops_name);
+	if (mp->ops == NULL) {
+		MP_LOG(ERR, "mempool '%s': backend '%s' is not available in this process",
+		       mp->name, shm->ops_name);
+		free(mp);
+		*err = -ENOTSUP;
+		return NULL;
+	}
+	rc = mp->ops->attach(mp);
+	if (rc != 0) {
+		MP_LOG(ERR, "mempool '%s': backend '%s' attach failed: %s", mp->name,
+		       shm->ops_name, strerror(-rc));
+		free(mp);
+		*err = rc;
+		return NULL;
+	}
+	atomic_store_explicit(&mpdp_mempool_by_id_[id], mp, memory_order_release);
+	return mp;
+}
+
+struct mpdp_mempool *mpdp_mempool_attach_id_(uint32_t id)
+{
+	struct mpdp_mempool *mp;
+	int err;
+
+	if (id >= MPDP_MEMPOOL_MAX || mpdp_shm_base_ == NULL)
+		return NULL;
+	pthread_mutex_lock(&handles_lock);
+	mp = attach_locked(id, &err);
+	pthread_mutex_unlock(&handles_lock);
+	return mp;
+}
+
+/* ---- create, lookup, free ----------------------------------------------- */
+
+static int check_name(const char *name)
+{
+	if (name == NULL || name[0] == '\0')
+		return -EINVAL;
+	if (strlen(name) >= MPDP_MEMPOOL_NAME_SIZE)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/*
+ * A memzone "mp.<name>" whose pool never got its magic, made by a process
+ * that is dead, is the remains of a creation that was killed: free it.
+ */
+static int reap_unfinished(const char *zone)
+{
+	struct mpdp_memzone mz;
+	const struct mpdp_mempool_shm *shm;
+
+	if (mpdp_memzone_lookup(zone, &mz) != 0 || mz.len < sizeof(*shm))
+		return 0;
+	shm = mz.addr;
+	if (atomic_load_explicit(&shm->magic, memory_order_acquire) != 0 ||
+	    pid_alive(mz.owner_pid))
+		return 0;
+	MP_LOG(WARNING, "freeing '%s', left unfinished by dead process %d", zone, mz.owner_pid);
+	return mpdp_memzone_free(zone) == 0;
+}
+
+static int default_flags(unsigned int flags)
+{
+#if defined(MPDP_DEBUG) || defined(MPDP_ASAN)
+	if (!(flags & MPDP_MEMPOOL_F_NO_DEBUG))
+		flags |= MPDP_MEMPOOL_F_DEBUG;
+#endif
+	if (flags & MPDP_MEMPOOL_F_NO_DEBUG)
+		flags &= ~MPDP_MEMPOOL_F_DEBUG;
+	return (int)(flags & ~MPDP_MEMPOOL_F_NO_DEBUG);
+}
+
+/* Fill the objects and hand them all to the backend. */
+static int populate(struct mpdp_mempool *mp, const struct mpdp_mempool_params *params)
+{
+	uint64_t offs[64];
+	unsigned int k = 0;
+
+	for (uint32_t i = 0; i < mp->size; i++) {
+		uint8_t *slot = mp->objs + (size_t)i * mp->total_elt_size;
+		struct mpdp_mempool_objhdr_shm *hdr = (struct mpdp_mempool_objhdr_shm *)(void *)slot;
+		uint8_t *obj = slot + sizeof(*hdr);
+
+		hdr->pool_id = mp->id;
+		hdr->index = i;
+		atomic_store_explicit(&hdr->cookie, MPDP_MEMPOOL_COOKIE_FREE, memory_order_relaxed);
+		if (params != NULL && params->obj_init != NULL)
+			params->obj_init(mp, obj, i, mpdp_mem_iova(obj), params->obj_init_arg);
+		if (mp->flags & MPDP_MEMPOOL_F_DEBUG)
+			memset(obj + mp->poison_skip, MPDP_MEMPOOL_POISON,
+			       mp->elt_size - mp->poison_skip);
+		offs[k++] = mpdp_shm_off(obj);
+		if (k == MPDP_DIM(offs) || i + 1 == mp->size) {
+			int rc = mpdp_mempool_backend_enqueue_(mp, offs, k);
+
+			if (rc != 0)
+				return rc;
+			k = 0;
+		}
+	}
+	return 0;
+}
+
+struct mpdp_mempool *mpdp_mempool_create(const char *name, unsigned int n, unsigned int elt_size,
+					 unsigned int cache_size, unsigned int flags,
+					 const struct mpdp_mempool_params *params, int *err)
+{
+	const char *ops_name = params != NULL && params->ops_name != NULL ? params->ops_name : "ring";
+	char zone[MPDP_NAME_SIZE];
+	struct mempool_table_shm *t;
+	struct mpdp_mempool_shm *shm;
+	struct mpdp_mempool *mp = NULL;
+	struct mpdp_memzone mz;
+	size_t hdr_len, blocks_len, objs_len;
+	uint32_t cache_cap, stride, total;
+	int id = -1, rc, dummy, backend_made = 0;
+
+	if (err == NULL)
+		err = &dummy;
+	rc = check_name(name);
+	if (rc != 0)
+		goto fail;
+	rc = -EINVAL;
+	if (n == 0 || n > (1u << 30) || elt_size == 0 || elt_size > (1u << 30) ||
+	    cache_size > MPDP_MEMPOOL_CACHE_MAX || (uint64_t)cache_size * 3 / 2 > n ||
+	    (flags & ~MEMPOOL_ALL_FLAGS) != 0 ||
+	    (params != NULL && (params->user_data_len > MPDP_MEMPOOL_USER_DATA_SIZE ||
+				params->poison_skip > elt_size ||
+				(params->user_data_len > 0 && params->user_data == NULL))))
+		goto fail;
+	if (strlen(ops_name) >= MPDP_MEMPOOL_OPS_NAME_SIZE || mempool_ops_find(ops_name) == NULL) {
+		MP_LOG(ERR, "mempool '%s': no backend named '%s' in this process", name, ops_name);
+		rc = -ENOTSUP;
+		goto fail;
+	}
+	flags = (unsigned int)default_flags(flags);
+
+	pthread_mutex_lock(&handles_lock);
+	t = table_find(1, &rc);
+	if (t == NULL)
+		goto fail_locked;
+	id = slot_claim(t);
+	if (id < 0) {
+		rc = id;
+		goto fail_locked;
+	}
+
+	total = (uint32_t)MPDP_ALIGN_UP((uint64_t)sizeof(struct mpdp_mempool_objhdr_shm) + elt_size,
+					(uint64_t)MPDP_CACHE_LINE_SIZE);
+	cache_cap = 3 * cache_size;
+	stride = (uint32_t)(sizeof(struct mpdp_mempool_lcore_shm) +
+			    MPDP_ALIGN_UP((size_t)cache_cap * sizeof(uint64_t),
+					  (size_t)MPDP_CACHE_LINE_SIZE));
+	hdr_len = MPDP_ALIGN_UP(sizeof(*shm), (size_t)MPDP_CACHE_LINE_SIZE);
+	blocks_len = (size_t)(MPDP_MAX_LCORES + 1) * stride;
+	objs_len = (size_t)n * total;
+	snprintf(zone, sizeof(zone), "mp.%s", name);
+	rc = mpdp_memzone_reserve(zone, hdr_len + blocks_len + objs_len, 0, &mz);
+	if (rc == -EEXIST && reap_unfinished(zone))
+		rc = mpdp_memzone_reserve(zone, hdr_len + blocks_len + objs_len, 0, &mz);
+	if (rc != 0)
+		goto fail_locked;
+
+	shm = mz.addr;
+	snprintf(shm->name, sizeof(shm->name), "%s", name);
+	snprintf(shm->ops_name, sizeof(shm->ops_name), "%s", ops_name);
+	shm->id = (uint32_t)id;
+	shm->flags = flags;
+	shm->size = n;
+	shm->elt_size = elt_size;
+	shm->total_elt_size = total;
+	shm->cache_size = cache_size;
+	shm->cache_flushthresh = cache_size * 3 / 2;
+	shm->cache_cap = cache_cap;
+	shm->lcore_stride = stride;
+	shm->poison_skip = params != NULL ? params->poison_skip : 0;
+	shm->creator_pid = (int32_t)getpid();
+	shm->lcores_off = mz.offset + hdr_len;
+	shm->objs_off = mz.offset + hdr_len + blocks_len;
+	if (params != NULL && params->user_data_len > 0)
+		memcpy(shm->user_data, params->user_data, params->user_data_len);
+
+	mp = calloc(1, sizeof(*mp));
+	if (mp == NULL) {
+		rc = -ENOMEM;
+		goto fail_zone;
+	}
+	handle_fill(mp, shm);
+	mp->ops = mempool_ops_find(ops_name);
+	rc = mp->ops->create(mp);
+	if (rc != 0)
+		goto fail_zone;
+	backend_made = 1;
+	rc = populate(mp, params);
+	if (rc != 0)
+		goto fail_zone;
+
+	/* publish: the pool first, then the table entry that leads to it */
+	atomic_store_explicit(&shm->magic, MPDP_MEMPOOL_MAGIC, memory_order_release);
+	handle_drop_locked((uint32_t)id);
+	atomic_store_explicit(&mpdp_mempool_by_id_[id], mp, memory_order_release);
+	atomic_store_explicit(&t->slot[id], mz.offset, memory_order_release);
+	pthread_mutex_unlock(&handles_lock);
+	MP_LOG(DEBUG, "mempool '%s' (id %d): %u x %u B, cache %u, backend %s%s", name, id, n,
+	       elt_size, cache_size, ops_name, flags & MPDP_MEMPOOL_F_DEBUG ? ", debug" : "");
+	return mp;
+
+fail_zone:
+	if (backend_made && mp->ops->destroy != NULL)
+		mp->ops->destroy(mp);
+	free(mp);
+	mpdp_memzone_free(zone);
+fail_locked:
+	if (id >= 0)
+		atomic_store(&t->slot[id], 0);
+	pthread_mutex_unlock(&handles_lock);
+fail:
+	*err = rc;
+	return NULL;
+}
+
+/* Table index of the published pool called name, or -ENOENT. */
+static int find_id(struct mempool_table_shm *t, const char *name)
+{
+	for (int i = 0; i < MPDP_MEMPOOL_MAX; i++) {
+		uint64_t off = atomic_load_explicit(&t->slot[i], memory_order_acquire);
+		const struct mpdp_mempool_shm *shm;
+
+		if (!mempool_slot_published(off) || !mpdp_shm_off_valid(off, sizeof(*shm)))
+			continue;
+		shm = mpdp_shm_ptr(off);
+		if (strncmp(shm->name, name, sizeof(shm->name)) == 0)
+			return i;
+	}
+	return -ENOENT;
+}
+
+struct mpdp_mempool *mpdp_mempool_lookup(const char *name, int *err)
+{
+	struct mempool_table_shm *t;
+	struct mpdp_mempool *mp = NULL;
+	int rc, dummy, id;
+
+	if (err == NULL)
+		err = &dummy;
+	rc = check_name(name);
+	if (rc == 0 && mpdp_shm_base_ == NULL)
+		rc = -ENODEV;
+	if (rc != 0) {
+		*err = rc;
+		return NULL;
+	}
+	pthread_mutex_lock(&handles_lock);
+	t = table_find(0, &rc);
+	if (t == NULL) {
+		*err = rc == -ENOENT ? -ENOENT : rc;
+		goto out;
+	}
+	id = find_id(t, name);
+	if (id < 0) {
+		*err = id;
+		goto out;
+	}
+	mp = attach_locked((uint32_t)id, err);
+out:
+	pthread_mutex_unlock(&handles_lock);
+	return mp;
+}
+
+void mpdp_mempool_free(struct mpdp_mempool *mp)
+{
+	char zone[MPDP_NAME_SIZE];
+	uint32_t id;
+
+	if (mp == NULL)
+		return;
+	id = mp->id;
+	snprintf(zone, sizeof(zone), "mp.%s", mp->name);
+	pthread_mutex_lock(&handles_lock);
+	if (table != NULL)
+		atomic_store(&table->slot[id], 0);
+	atomic_store(&mpdp_mempool_by_id_[id], NULL);
+	atomic_store(&mp->shm->magic, 0);
+	if (mp->ops->destroy != NULL)
+		mp->ops->destroy(mp);
+	mpdp_memzone_free(zone);
+	free(mp);
+	pthread_mutex_unlock(&handles_lock);
+}
+
+/* ---- caches, counts, statistics ----------------------------------------- */
+
+/* Return lcore block lc's cached objects to the backend. Returns how many. */
+static unsigned int cache_return(struct mpdp_mempool *mp, struct mpdp_mempool_lcore_shm *lc,
+				 int asan_unpoison)
+{
+	uint32_t len = lc->cache_len, cap = mp->shm->cache_cap, moved = 0;
+	uint64_t good[64];
+	unsigned int k = 0;
+
+	if (len > cap) {
+		MP_LOG(ERR, "mempool '%s': a cache claims %u objects (room for %u); using %u",
+		       mp->name, len, cap, cap);
+		len = cap;
+	}
+	for (uint32_t i = 0; i < len; i++) {
+		uint64_t off = lc->objs[i];
+
+		if (mempool_off_to_index(mp, off) < 0) {
+			MP_LOG(ERR, "mempool '%s': cache entry 0x%llx names no object; dropped",
+			       mp->name, (unsigned long long)off);
+			continue;
+		}
+		if (asan_unpoison)
+			mpdp_mempool_asan_poison_(mp, mpdp_shm_ptr(off), 0);
+		good[k++] = off;
+		if (k == MPDP_DIM(good)) {
+			(void)mpdp_mempool_backend_enqueue_(mp, good, k);
+			moved += k;
+			k = 0;
+		}
+	}
+	if (k > 0)
+		(void)mpdp_mempool_backend_enqueue_(mp, good, k);
+	moved += k;
+	lc->cache_len = 0;
+	return moved;
+}
+
+void mpdp_mempool_cache_flush(struct mpdp_mempool *mp)
+{
+	unsigned int lcore = mpdp_lcore_id();
+
+	if (mp == NULL || lcore >= MPDP_MAX_LCORES || mp->cache_size == 0)
+		return;
+	cache_return(mp, mpdp_mempool_lcore_(mp, lcore), 1);
+}
+
+static unsigned int caches_count(const struct mpdp_mempool *mp)
+{
+	unsigned int sum = 0;
+
+	if (mp->cache_size == 0)
+		return 0;
+	for (unsigned int l = 0; l < MPDP_MAX_LCORES; l++) {
+		uint32_t len = mpdp_mempool_lcore_(mp, l)->cache_len;
+
+		sum += len < mp->shm->cache_cap ? len : mp->shm->cache_cap;
+	}
+	return sum;
+}
+
+unsigned int mpdp_mempool_avail_count(const struct mpdp_mempool *mp)
+{
+	unsigned int n;
+
+	if (mp == NULL)
+		return 0;
+	n = mp->ops->count(mp) + caches_count(mp);
+	return n > mp->size ? mp->size : n;
+}
+
+unsigned int mpdp_mempool_in_use_count(const struct mpdp_mempool *mp)
+{
+	return mp == NULL ? 0 : mp->size - mpdp_mempool_avail_count(mp);
+}
+
+static void stats_sum(const struct mpdp_mempool_shm *shm, struct mpdp_mempool_stats *st)
+{
+	const uint8_t *blocks = mpdp_shm_ptr(shm->lcores_off);
+
+	memset(st, 0, sizeof(*st));
+	for (unsigned int l = 0; l <= MPDP_MAX_LCORES; l++) {
+		const struct mpdp_mempool_lcore_shm *lc =
+			(const void *)(blocks + (size_t)l * shm->lcore_stride);
+
+		st->get_ok_calls += atomic_load_explicit(&lc->get_ok_calls, memory_order_relaxed);
+		st->get_ok_objs += atomic_load_explicit(&lc->get_ok_objs, memory_order_relaxed);
+		st->get_fail_calls +=
+			atomic_load_explicit(&lc->get_fail_calls, memory_order_relaxed);
+		st->get_fail_objs += atomic_load_explicit(&lc->get_fail_objs, memory_order_relaxed);
+		st->put_calls += atomic_load_explicit(&lc->put_calls, memory_order_relaxed);
+		st->put_objs += atomic_load_explicit(&lc->put_objs, memory_order_relaxed);
+		st->debug_errors += atomic_load_explicit(&lc->debug_errors, memory_order_relaxed);
+	}
+	st->in_use = st->get_ok_objs - st->put_objs;
+}
+
+void mpdp_mempool_stats_get(const struct mpdp_mempool *mp, struct mpdp_mempool_stats *st)
+{
+	if (mp == NULL || st == NULL)
+		return;
+	stats_sum(mp->shm, st);
+}
+
+static void info_fill(const struct mpdp_mempool_shm *shm, const struct mpdp_mempool *mp,
+		      struct mpdp_mempool_info *info)
+{
+	const uint8_t *blocks = mpdp_shm_ptr(shm->lcores_off);
+
+	memset(info, 0, sizeof(*info));
+	memcpy(info->name, shm->name, sizeof(info->name));
+	info->name[sizeof(info->name) - 1] = '\0';
+	memcpy(info->ops_name, shm->ops_name, sizeof(info->ops_name));
+	info->ops_name[sizeof(info->ops_name) - 1] = '\0';
+	info->id = shm->id;
+	info->flags = shm->flags;
+	info->size = shm->size;
+	info->elt_size = shm->elt_size;
+	info->total_elt_size = shm->total_elt_size;
+	info->cache_size = shm->cache_size;
+	info->creator_pid = shm->creator_pid;
+	info->offset = mpdp_shm_off(shm);
+	stats_sum(shm, &info->stats);
+	if (shm->cache_size > 0)
+		for (unsigned int l = 0; l < MPDP_MAX_LCORES; l++) {
+			uint32_t len = ((const struct mpdp_mempool_lcore_shm *)(const void *)(
+						blocks + (size_t)l * shm->lcore_stride))
+					       ->cache_len;
+
+			info->in_caches += len < shm->cache_cap ? len : shm->cache_cap;
+		}
+	if (mp != NULL) {
+		info->in_backend = mp->ops->count(mp);
+	} else {
+		/* no backend in this process: what is neither cached nor in use */
+		uint64_t used = info->stats.in_use + info->in_caches;
+
+		info->in_backend = used < shm->size ? (uint32_t)(shm->size - used) : 0;
+	}
+}
+
+int mpdp_mempool_info_get(const struct mpdp_mempool *mp, struct mpdp_mempool_info *info)
+{
+	if (mp == NULL || info == NULL)
+		return -EINVAL;
+	info_fill(mp->shm, mp, info);
+	return 0;
+}
+
+int mpdp_mempool_walk(mpdp_mempool_walk_cb_t cb, void *arg)
+{
+	struct mempool_table_shm *t;
+	struct mpdp_mempool_info info;
+	int rc, n = 0;
+
+	if (mpdp_shm_base_ == NULL)
+		return -ENODEV;
+	pthread_mutex_lock(&handles_lock);
+	t = table_find(0, &rc);
+	pthread_mutex_unlock(&handles_lock);
+	if (t == NULL)
+		return rc == -ENOENT ? 0 : rc;
+	for (uint32_t i = 0; i < MPDP_MEMPOOL_MAX; i++) {
+		uint64_t off = atomic_load_explicit(&t->slot[i], memory_order_acquire);
+		const struct mpdp_mempool_shm *shm;
+
+		if (!mempool_slot_published(off) || !mpdp_shm_off_valid(off, sizeof(*shm)))
+			continue;
+		shm = mpdp_shm_ptr(off);
+		if (!shm_sane(shm, i))
+			continue;
+		info_fill(shm, mpdp_mempool_from_id(i), &info);
+		n++;
+		rc = cb(&info, arg);
+		if (rc != 0)
+			return rc;
+	}
+	return n;
+}
+
+void *mpdp_mempool_obj_at(const struct mpdp_mempool *mp, unsigned int idx)
+{
+	if (mp == NULL || idx >= mp->size)
+		return NULL;
+	return mp->objs + (size_t)idx * mp->total_elt_size + sizeof(struct mpdp_mempool_objhdr_shm);
+}
+
+unsigned int mpdp_mempool_obj_iter(struct mpdp_mempool *mp, mpdp_mempool_obj_cb_t cb, void *arg)
+{
+	if (mp == NULL || cb == NULL)
+		return 0;
+	for (unsigned int i = 0; i < mp->size; i++)
+		cb(mp, mpdp_mempool_obj_at(mp, i), i, arg);
+	return mp->size;
+}
+
+/* ---- recovery (primary) ------------------------------------------------- */
+
+unsigned int mpdp_mempool_reclaim_lcores(const uint16_t *lcores, unsigned int nb_lcores)
+{
+	struct mempool_table_shm *t;
+	unsigned int moved = 0;
+	int err;
+
+	if (mpdp_shm_base_ == NULL || lcores == NULL || nb_lcores == 0)
+		return 0;
+	pthread_mutex_lock(&handles_lock);
+	t = table_find(0, &err);
+	pthread_mutex_unlock(&handles_lock);
+	if (t == NULL)
+		return 0;
+	for (uint32_t id = 0; id < MPDP_MEMPOOL_MAX; id++) {
+		struct mpdp_mempool *mp;
+
+		if (!mempool_slot_published(atomic_load(&t->slot[id])))
+			continue;
+		mp = mpdp_mempool_from_id(id);
+		if (mp == NULL) {
+			MP_LOG(ERR, "mempool table slot %u: cannot return the caches of a departed "
+				    "process (pool not usable here)", id);
+			continue;
+		}
+		if (mp->cache_size == 0)
+			continue;
+		for (unsigned int i = 0; i < nb_lcores; i++) {
+			unsigned int n;
+
+			if (lcores[i] >= MPDP_MAX_LCORES)
+				continue;
+			n = cache_return(mp, mpdp_mempool_lcore_(mp, lcores[i]), 0);
+			if (n > 0)
+				MP_LOG(INFO, "mempool '%s': %u object(s) returned from lcore %u's cache",
+				       mp->name, n, lcores[i]);
+			moved += n;
+		}
+	}
+	return moved;
+}
+
+static void exit_hook(int proc_id, int pid, const uint16_t *lcores, unsigned int nb_lcores,
+		      void *arg)
+{
+	(void)proc_id;
+	(void)pid;
+	(void)arg;
+	mpdp_mempool_reclaim_lcores(lcores, nb_lcores);
+}
+
+static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
+
+static void hook_register(void)
+{
+	if (mpdp_proc_exit_hook_register(exit_hook, NULL) != 0)
+		MP_LOG(ERR, "cannot register the mempool exit hook");
+}
+
+void mpdp_mempool_primary_init_(void)
+{
+	pthread_once(&hook_once, hook_register);
+}
+
+void mpdp_mempool_detach_all_(void)
+{
+	pthread_mutex_lock(&handles_lock);
+	for (uint32_t id = 0; id < MPDP_MEMPOOL_MAX; id++)
+		handle_drop_locked(id);
+	table = NULL;
+	pthread_mutex_unlock(&handles_lock);
+}
