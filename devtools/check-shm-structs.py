@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """check-shm-structs.py - shared memory holds data only (DESIGN.md rule 1).
 
-Structs that live in shared memory are named *_shm. This script finds every
+Structs that live in shared memory are named *_shm (or listed in
+SHARED_STRUCTS, like struct mpdp_mbuf). This script finds every
 definition of one (`struct NAME_shm {`, `union NAME_shm {`, and the trivial
 typedef form `typedef struct {...} NAME_shm;` / `NAME_shm_t;`) in the .c and .h
 files under include/, lib/ and drivers/, and reports each field that:
@@ -41,6 +42,12 @@ SCAN_DIRS = ("include", "lib", "drivers")
 # Keep this short: a struct that is shared should be renamed *_shm instead.
 ALLOWED_STRUCTS = {
     # "timespec": "two integers",
+}
+
+# Structs that live in shared memory under a name users know from DPDK, so
+# they keep it instead of *_shm; they are checked exactly like *_shm structs.
+SHARED_STRUCTS = {
+    "mpdp_mbuf": "a packet buffer: metadata inside a mempool object",
 }
 
 # Integer typedefs whose only use is to hold a process virtual address.
@@ -352,7 +359,7 @@ class Checker:
 
     def struct_allowed(self, tag):
         return (MPDP_SHM_RE.match(tag) is not None or tag in self.shm_tags
-                or tag in ALLOWED_STRUCTS)
+                or tag in ALLOWED_STRUCTS or tag in SHARED_STRUCTS)
 
     def report(self, ctx, line, field, kind, msg):
         path, sname = ctx
@@ -420,7 +427,7 @@ def find_definitions(toks):
     while i < len(toks):
         t = toks[i].text
         if t in ("struct", "union") and i + 1 < len(toks) and \
-                SHM_NAME_RE.match(toks[i + 1].text):
+                (SHM_NAME_RE.match(toks[i + 1].text) or toks[i + 1].text in SHARED_STRUCTS):
             j = skip_attrs(toks, i + 2)
             if j < len(toks) and toks[j].text == "{":
                 close = match_close(toks, j)
