@@ -323,9 +323,24 @@ static inline struct mpdp_mbuf *mpdp_mbuf_prefree_seg(struct mpdp_mbuf *m)
 	return m;
 }
 
+/*
+ * True unless m's pool is a debug pool and m is not handed out (a double
+ * free, caught and logged before any field past the constant prefix is read).
+ */
+static inline int mpdp_mbuf_live_(const struct mpdp_mbuf *m)
+{
+	struct mpdp_mempool *mp = mpdp_mbuf_pool(m);
+
+	if (mpdp_likely(mp != NULL && !(mp->flags & MPDP_MEMPOOL_F_DEBUG)))
+		return 1;
+	return mpdp_mempool_debug_obj_live_(mp, m);
+}
+
 /* Free one segment (not the rest of its chain). */
 static inline void mpdp_mbuf_free_seg(struct mpdp_mbuf *m)
 {
+	if (mpdp_unlikely(!mpdp_mbuf_live_(m)))
+		return;
 	m = mpdp_mbuf_prefree_seg(m);
 	if (m != NULL)
 		mpdp_mempool_put(mpdp_mbuf_pool(m), m);
@@ -335,9 +350,14 @@ static inline void mpdp_mbuf_free_seg(struct mpdp_mbuf *m)
 static inline void mpdp_mbuf_free(struct mpdp_mbuf *m)
 {
 	while (m != NULL) {
-		struct mpdp_mbuf *next = mpdp_mbuf_next(m);
+		struct mpdp_mbuf *next, *seg;
 
-		mpdp_mbuf_free_seg(m);
+		if (mpdp_unlikely(!mpdp_mbuf_live_(m)))
+			return; /* its next offset is poison: stop here */
+		next = mpdp_mbuf_next(m);
+		seg = mpdp_mbuf_prefree_seg(m);
+		if (seg != NULL)
+			mpdp_mempool_put(mpdp_mbuf_pool(seg), seg);
 		m = next;
 	}
 }

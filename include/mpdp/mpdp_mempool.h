@@ -213,8 +213,9 @@ struct mpdp_mempool_params {
 
 /*
  * Create a pool of n objects of elt_size bytes with per-lcore caches of
- * cache_size (0: no caches; at most MPDP_MEMPOOL_CACHE_MAX and at most n / 1.5
- * so caches cannot starve the pool). params may be NULL. Returns the handle
+ * cache_size (0: no caches; at most MPDP_MEMPOOL_CACHE_MAX, and cache_size * 3 / 2
+ * (the flush threshold, rounded down) at most n, so one cache cannot hold the
+ * whole pool). params may be NULL. Returns the handle
  * or NULL with *err (if not NULL) set: -EINVAL (n, elt_size, cache_size,
  * flags or params out of range), -ENAMETOOLONG, -EEXIST, -ENOTSUP (unknown
  * backend), -ENOMEM, -ENOSPC (pool table or memzone table full), -ENODEV.
@@ -273,6 +274,12 @@ static inline struct mpdp_mempool *mpdp_mempool_from_obj(const void *obj)
 void mpdp_mempool_debug_get_(struct mpdp_mempool *mp, void **objs, unsigned int n);
 unsigned int mpdp_mempool_debug_put_(struct mpdp_mempool *mp, void *const *objs,
 				     unsigned int n, void **kept);
+/*
+ * Debug pools: 1 when obj is handed out (its cookie says in use), else logs
+ * (double free, corrupt header, no pool: mp NULL) and returns 0. For layers
+ * that read an object before putting it (mbuf free follows the chain).
+ */
+int mpdp_mempool_debug_obj_live_(struct mpdp_mempool *mp, const void *obj);
 
 static inline struct mpdp_mempool_lcore_shm *mpdp_mempool_lcore_(const struct mpdp_mempool *mp,
 								 unsigned int lcore)
@@ -380,8 +387,10 @@ static inline void mpdp_mempool_put_direct_(struct mpdp_mempool *mp, void *const
 }
 
 /*
- * Get exactly n objects or none. Returns 0 or -ENOENT. The lcore's cache is
- * used first and refilled from the backend in one bulk move.
+ * Get exactly n objects or none. Returns 0 or -ENOENT. For n < cache_size the
+ * lcore's cache serves first, refilled from the backend in one bulk move; a
+ * larger request goes to the backend directly and fails when the backend
+ * alone holds fewer than n (objects cached by any lcore do not count).
  */
 static inline int mpdp_mempool_get_bulk(struct mpdp_mempool *mp, void **objs, unsigned int n)
 {
@@ -398,11 +407,13 @@ static inline int mpdp_mempool_get_bulk(struct mpdp_mempool *mp, void **objs, un
 		uint32_t len = lc->cache_len;
 
 		if (len < n) {
-			/* refill to cache_size + n, then serve n from the top */
+			/* refill to cache_size + n; short of that, take just what is missing */
 			uint32_t req = mp->cache_size + n - len;
 
 			if (mpdp_mempool_backend_dequeue_(mp, &cache[len], req) == 0)
 				len += req;
+			else if (mpdp_mempool_backend_dequeue_(mp, &cache[len], n - len) == 0)
+				len = n;
 		}
 		if (mpdp_likely(len >= n)) {
 			for (unsigned int i = 0; i < n; i++)
@@ -413,8 +424,7 @@ static inline int mpdp_mempool_get_bulk(struct mpdp_mempool *mp, void **objs, un
 				mpdp_mempool_asan_poison_(mp, objs[i], 0);
 #endif
 		} else {
-			lc->cache_len = len;
-			rc = mpdp_mempool_get_direct_(mp, objs, n);
+			rc = -ENOENT; /* cache and backend together hold fewer than n */
 		}
 	}
 	if (mpdp_likely(rc == 0)) {
@@ -588,7 +598,7 @@ struct mpdp_mempool_audit {
 };
 
 /*
- * Fills *rep and, if in_use_cb is not NULL, calls it for every object in
+ * Fills *rep (required) and, if in_use_cb is not NULL, calls it for every object in
  * use. Returns 0 when every object is in exactly one place, -EBADMSG when
  * not (duplicates or bad entries), -EAGAIN when the pool moved, -ENOMEM.
  */

@@ -107,7 +107,7 @@ void mpdp_mbuf_free_bulk(struct mpdp_mbuf **mbufs, unsigned int n)
 	for (unsigned int i = 0; i < n; i++) {
 		struct mpdp_mbuf *m = mbufs[i];
 
-		while (m != NULL) {
+		while (m != NULL && mpdp_mbuf_live_(m)) {
 			struct mpdp_mbuf *next = mpdp_mbuf_next(m);
 			struct mpdp_mbuf *seg = mpdp_mbuf_prefree_seg(m);
 
@@ -296,6 +296,20 @@ struct mpdp_mbuf *mpdp_mbuf_copy(const struct mpdp_mbuf *m, struct mpdp_mempool 
 	return head;
 }
 
+/* An indirect mbuf's buffer lies inside the buffer of the mbuf it names. */
+static int indirect_buffer_ok(const struct mpdp_mbuf *m)
+{
+	const struct mpdp_mbuf *d = mpdp_mbuf_from_off(m->attached);
+	const char *buf = mpdp_mbuf_buf_addr(m);
+	const char *dbuf;
+
+	if (mpdp_mbuf_is_indirect(d) || mpdp_mbuf_pool(d) == NULL ||
+	    d->buf_rel != (int64_t)(sizeof(*d) + d->priv_size))
+		return 0;
+	dbuf = mpdp_mbuf_buf_addr(d);
+	return buf >= dbuf && buf + m->buf_len <= dbuf + d->buf_len;
+}
+
 int mpdp_mbuf_check(const struct mpdp_mbuf *m, int is_header, const char **reason)
 {
 	const char *why = NULL;
@@ -316,6 +330,12 @@ int mpdp_mbuf_check(const struct mpdp_mbuf *m, int is_header, const char **reaso
 		why = "data goes past the end of the buffer";
 	else if (mpdp_mbuf_is_indirect(m) && !mpdp_shm_off_valid(m->attached, sizeof(*m)))
 		why = "indirect mbuf names no direct mbuf";
+	else if (!mpdp_mbuf_is_indirect(m) &&
+		 (m->buf_rel != (int64_t)(sizeof(*m) + m->priv_size) ||
+		  m->buf_len != mpdp_mbuf_pool_data_room(mpdp_mbuf_pool(m))))
+		why = "buffer is not where the pool put it (buf_rel or buf_len)";
+	else if (mpdp_mbuf_is_indirect(m) && !indirect_buffer_ok(m))
+		why = "indirect mbuf's buffer is not inside its direct mbuf's buffer";
 	else if (is_header) {
 		const struct mpdp_mbuf *seg = m;
 

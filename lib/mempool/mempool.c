@@ -460,6 +460,10 @@ void mpdp_mempool_free(struct mpdp_mempool *mp)
 		atomic_store(&table->slot[id], 0);
 	atomic_store(&mpdp_mempool_by_id_[id], NULL);
 	atomic_store(&mp->shm->magic, 0);
+#ifdef MPDP_ASAN
+	/* objects in this process's caches are poisoned; the memory is reused */
+	ASAN_UNPOISON_MEMORY_REGION(mp->objs, (size_t)mp->size * mp->total_elt_size);
+#endif
 	if (mp->ops->destroy != NULL)
 		mp->ops->destroy(mp);
 	mpdp_memzone_free(zone);
@@ -470,6 +474,10 @@ void mpdp_mempool_free(struct mpdp_mempool *mp)
 /* ---- caches, counts, statistics ----------------------------------------- */
 
 /* Return lcore block lc's cached objects to the backend. Returns how many. */
+/*
+ * ASan: unpoisoning is for this process's shadow; it is right also for an
+ * lcore of another process (our shadow never poisoned those objects).
+ */
 static unsigned int cache_return(struct mpdp_mempool *mp, struct mpdp_mempool_lcore_shm *lc,
 				 int asan_unpoison)
 {
@@ -697,7 +705,7 @@ unsigned int mpdp_mempool_reclaim_lcores(const uint16_t *lcores, unsigned int nb
 
 			if (lcores[i] >= MPDP_MAX_LCORES)
 				continue;
-			n = cache_return(mp, mpdp_mempool_lcore_(mp, lcores[i]), 0);
+			n = cache_return(mp, mpdp_mempool_lcore_(mp, lcores[i]), 1);
 			if (n > 0)
 				MP_LOG(INFO, "mempool '%s': %u object(s) returned from lcore %u's cache",
 				       mp->name, n, lcores[i]);

@@ -172,3 +172,29 @@ unsigned int mpdp_mempool_debug_put_(struct mpdp_mempool *mp, void *const *objs,
 	}
 	return good;
 }
+
+int mpdp_mempool_debug_obj_live_(struct mpdp_mempool *mp, const void *obj)
+{
+	const struct mpdp_mempool_objhdr_shm *hdr;
+	uint64_t cookie;
+
+	if (mp == NULL) {
+		MP_LOG(ERR, "free of %p, whose header names no pool here", obj);
+		return 0;
+	}
+	if (!mpdp_shm_contains(obj, 1) || mempool_off_to_index(mp, mpdp_shm_off(obj)) < 0) {
+		MP_LOG(ERR, "mempool '%s': free of %p, which is not one of its objects", mp->name,
+		       obj);
+		debug_error(mp);
+		return 0;
+	}
+	hdr = mpdp_mempool_objhdr(obj);
+	cookie = atomic_load(&hdr->cookie);
+	if (cookie == MPDP_MEMPOOL_COOKIE_USED)
+		return 1;
+	MP_LOG(ERR, "mempool '%s': %s of object %u; ignored", mp->name,
+	       cookie == MPDP_MEMPOOL_COOKIE_FREE ? "double free" : "free with a corrupt header",
+	       hdr->index);
+	debug_error(mp);
+	return 0;
+}
