@@ -35,6 +35,15 @@
  * backend before the lcore ids can be reused. Objects the process held
  * (got and not yet put) cannot be known to be unreachable, so they stay in
  * use; mpdp_mempool_audit() counts them and can hand them to the caller.
+ * Every step of get and put is ordered so that a process killed at any
+ * instruction can lose objects (counted in use) but never leave one in two
+ * places. One window remains with the "ring" backend: a process killed
+ * between claiming and publishing ring slots leaves the ring waiting for it
+ * forever, as any lockless ring of this design (DPDK's included); the exit
+ * hook sees it within a second, never waits on it, logs it and marks the pool
+ * broken (mpdp_mempool_info.broken, audit -EIO). The "stack" backend, behind
+ * a robust mutex, is consistent at every instruction: use it for pools shared
+ * with processes that may be killed at any time.
  *
  * Debug pools (MPDP_MEMPOOL_F_DEBUG, the default in builds with MPDP_DEBUG
  * or ASan): every put checks a cookie (double free, foreign object) and fills
@@ -133,7 +142,7 @@ struct mpdp_mempool_shm {
 	uint32_t lcore_stride;       /* (I) bytes per lcore block */
 	uint32_t poison_skip;        /* (I) leading object bytes debug poison keeps */
 	int32_t creator_pid;         /* (I) informational */
-	uint32_t reserved;
+	_Atomic uint32_t broken;     /* the primary found the backend stuck, see Recovery */
 	mpdp_shm_off_t lcores_off;   /* (I) MPDP_MAX_LCORES + 1 lcore blocks */
 	mpdp_shm_off_t objs_off;     /* (I) header of object 0 */
 	mpdp_shm_off_t backend_off;  /* (I) the backend's shared state, its format */
@@ -472,8 +481,14 @@ static inline void mpdp_mempool_put_cached_(struct mpdp_mempool *mp, void *const
 		for (uint32_t i = 0; i < extra; i++)
 			mpdp_mempool_asan_poison_(mp, mpdp_shm_base_ + cache[mp->cache_size + i], 0);
 #endif
+		/*
+		 * Shorten the cache before the objects reach the backend: killed
+		 * in between, this process loses them (the audit counts them in
+		 * use) rather than leaving them both cached and free.
+		 */
+		lc->cache_len = mp->cache_size;
 		(void)mpdp_mempool_backend_enqueue_(mp, &cache[mp->cache_size], extra);
-		len = mp->cache_size;
+		return;
 	}
 	lc->cache_len = len;
 }
@@ -557,6 +572,7 @@ struct mpdp_mempool_info {
 	uint32_t in_backend;     /* free objects in the backend */
 	uint32_t in_caches;      /* free objects in lcore caches */
 	int creator_pid;
+	int broken;              /* backend left stuck by a dead process */
 	mpdp_shm_off_t offset;   /* of the pool's shared header */
 	struct mpdp_mempool_stats stats;
 };
@@ -600,7 +616,8 @@ struct mpdp_mempool_audit {
 /*
  * Fills *rep (required) and, if in_use_cb is not NULL, calls it for every object in
  * use. Returns 0 when every object is in exactly one place, -EBADMSG when
- * not (duplicates or bad entries), -EAGAIN when the pool moved, -ENOMEM.
+ * not (duplicates or bad entries), -EAGAIN when the pool moved, -EIO when
+ * the pool is broken (its backend was left stuck), -ENOMEM.
  */
 int mpdp_mempool_audit(struct mpdp_mempool *mp, struct mpdp_mempool_audit *rep,
 		       mpdp_mempool_obj_cb_t in_use_cb, void *arg);

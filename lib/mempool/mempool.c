@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mpdp/mpdp_eal.h>
@@ -27,6 +28,7 @@ struct mpdp_mempool *_Atomic mpdp_mempool_by_id_[MPDP_MEMPOOL_MAX];
 
 static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mempool_table_shm *table; /* this process; reset at cleanup */
+static _Atomic uint8_t unusable_logged[MPDP_MEMPOOL_MAX]; /* ENOTSUP said once */
 
 #define MEMPOOL_ALL_FLAGS \
 	(MPDP_MEMPOOL_F_SP_PUT | MPDP_MEMPOOL_F_SC_GET | MPDP_MEMPOOL_F_DEBUG | \
@@ -177,12 +179,15 @@ static struct mpdp_mempool *attach_locked(uint32_t id, int *err)
 	handle_fill(mp, shm);
 	mp->ops = mempool_ops_find(shm->ops_name);
 	if (mp->ops == NULL) {
-		MP_LOG(ERR, "mempool '%s': backend '%s' is not available in this process",
-		       mp->name, shm->ops_name);
+		/* once per pool: mbuf frees of its objects come here per packet */
+		if (!atomic_exchange(&unusable_logged[id], 1))
+			MP_LOG(ERR, "mempool '%s': backend '%s' is not available in this process",
+			       mp->name, shm->ops_name);
 		free(mp);
 		*err = -ENOTSUP;
 		return NULL;
 	}
+	atomic_store(&unusable_logged[id], 0);
 	rc = mp->ops->attach(mp);
 	if (rc != 0) {
 		MP_LOG(ERR, "mempool '%s': backend '%s' attach failed: %s", mp->name,
@@ -597,6 +602,7 @@ static void info_fill(const struct mpdp_mempool_shm *shm, const struct mpdp_memp
 	info->total_elt_size = shm->total_elt_size;
 	info->cache_size = shm->cache_size;
 	info->creator_pid = shm->creator_pid;
+	info->broken = (int)atomic_load(&shm->broken);
 	info->offset = mpdp_shm_off(shm);
 	stats_sum(shm, &info->stats);
 	if (shm->cache_size > 0)
@@ -674,6 +680,46 @@ unsigned int mpdp_mempool_obj_iter(struct mpdp_mempool *mp, mpdp_mempool_obj_cb_
 
 /* ---- recovery (primary) ------------------------------------------------- */
 
+#define STUCK_WAIT_MS 1000
+
+/*
+ * Has a dead process left this side of the ring claimed but never published?
+ * A live mover publishes within microseconds; a tail that stays behind its
+ * head for STUCK_WAIT_MS while the primary is reclaiming a dead process is
+ * that process's unfinished move.
+ */
+static int ring_side_stuck(const struct mpdp_ring_headtail_shm *ht)
+{
+	uint32_t head = atomic_load_explicit(&ht->head, memory_order_relaxed);
+	uint32_t tail = atomic_load_explicit(&ht->tail, memory_order_relaxed);
+	const struct timespec ms = { 0, 1000000 };
+
+	if (head == tail)
+		return 0;
+	for (int i = 0; i < STUCK_WAIT_MS; i++) {
+		nanosleep(&ms, NULL);
+		if (atomic_load_explicit(&ht->tail, memory_order_relaxed) != tail)
+			return 0;
+	}
+	return 1;
+}
+
+/* True (and logged, once) when mp's backend cannot move any more. */
+static int backend_stuck(struct mpdp_mempool *mp)
+{
+	if (atomic_load(&mp->shm->broken))
+		return 1;
+	/* the stack backend is consistent at every instruction (robust mutex) */
+	if (mp->ring == NULL ||
+	    (!ring_side_stuck(&mp->ring->shm->prod) && !ring_side_stuck(&mp->ring->shm->cons)))
+		return 0;
+	atomic_store(&mp->shm->broken, 1);
+	MP_LOG(ERR, "mempool '%s': a process died inside a move of the backend ring, which "
+		    "now waits for it forever; the pool is broken (use the \"stack\" backend "
+		    "for pools shared with processes that may be killed)", mp->name);
+	return 1;
+}
+
 unsigned int mpdp_mempool_reclaim_lcores(const uint16_t *lcores, unsigned int nb_lcores)
 {
 	struct mempool_table_shm *t;
@@ -698,7 +744,7 @@ unsigned int mpdp_mempool_reclaim_lcores(const uint16_t *lcores, unsigned int nb
 				    "process (pool not usable here)", id);
 			continue;
 		}
-		if (mp->cache_size == 0)
+		if (mp->cache_size == 0 || backend_stuck(mp))
 			continue;
 		for (unsigned int i = 0; i < nb_lcores; i++) {
 			unsigned int n;

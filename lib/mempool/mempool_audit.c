@@ -91,6 +91,8 @@ int mpdp_mempool_audit(struct mpdp_mempool *mp, struct mpdp_mempool_audit *rep,
 	activity_read(mp, &after);
 	if (rc == 0 && (before.calls != after.calls || before.backend != after.backend))
 		rc = -EAGAIN;
+	if (rc == 0 && atomic_load(&mp->shm->broken))
+		rc = -EIO; /* the report is what the stuck backend shows */
 	if (rc == 0 && in_use_cb != NULL)
 		for (unsigned int i = 0; i < mp->size; i++)
 			if (!w.seen[i])
@@ -179,7 +181,11 @@ int mpdp_mempool_debug_obj_live_(struct mpdp_mempool *mp, const void *obj)
 	uint64_t cookie;
 
 	if (mp == NULL) {
-		MP_LOG(ERR, "free of %p, whose header names no pool here", obj);
+		static atomic_flag said = ATOMIC_FLAG_INIT;
+
+		if (!atomic_flag_test_and_set(&said))
+			MP_LOG(ERR, "free of %p, whose pool is not usable in this process; not "
+				    "returned (logged once)", obj);
 		return 0;
 	}
 	if (!mpdp_shm_contains(obj, 1) || mempool_off_to_index(mp, mpdp_shm_off(obj)) < 0) {
