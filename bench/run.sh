@@ -13,6 +13,17 @@ cd "$root" || exit 1
 
 bash devtools/install-deps.sh || exit 1
 
+# DPDK is only for the side-by-side figures (tests never need it): install it
+# when it is missing and we can, else carry on and print mpdp figures only.
+if ! pkg-config --exists libdpdk 2>/dev/null && command -v apt-get >/dev/null 2>&1 &&
+	((EUID == 0)); then
+	echo "bench/run.sh: installing DPDK (libdpdk-dev, dpdk) for the side-by-side figures"
+	{ DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			libdpdk-dev dpdk </dev/null; } ||
+		echo "bench/run.sh: DPDK not installed; mpdp figures only" >&2
+fi
+
 if [[ -f build-bench/meson-private/coredata.dat ]]; then
 	meson setup --reconfigure build-bench --buildtype=release >/dev/null || exit 1
 else

@@ -324,13 +324,12 @@ static inline struct mpdp_mbuf *mpdp_mbuf_prefree_seg(struct mpdp_mbuf *m)
 }
 
 /*
- * True unless m's pool is a debug pool and m is not handed out (a double
- * free, caught and logged before any field past the constant prefix is read).
+ * True unless m's pool (mp, looked up once by the caller) is a debug pool and
+ * m is not handed out (a double free, caught and logged before any field past
+ * the constant prefix is read), or is not usable in this process.
  */
-static inline int mpdp_mbuf_live_(const struct mpdp_mbuf *m)
+static inline int mpdp_mbuf_live_(struct mpdp_mempool *mp, const struct mpdp_mbuf *m)
 {
-	struct mpdp_mempool *mp = mpdp_mbuf_pool(m);
-
 	if (mpdp_likely(mp != NULL && !(mp->flags & MPDP_MEMPOOL_F_DEBUG)))
 		return 1;
 	return mpdp_mempool_debug_obj_live_(mp, m);
@@ -339,25 +338,27 @@ static inline int mpdp_mbuf_live_(const struct mpdp_mbuf *m)
 /* Free one segment (not the rest of its chain). */
 static inline void mpdp_mbuf_free_seg(struct mpdp_mbuf *m)
 {
-	if (mpdp_unlikely(!mpdp_mbuf_live_(m)))
+	struct mpdp_mempool *mp = mpdp_mbuf_pool(m);
+
+	if (mpdp_unlikely(!mpdp_mbuf_live_(mp, m)))
 		return;
-	m = mpdp_mbuf_prefree_seg(m);
-	if (m != NULL)
-		mpdp_mempool_put(mpdp_mbuf_pool(m), m);
+	/* prefree hands back m itself or nothing: same pool */
+	if (mpdp_mbuf_prefree_seg(m) != NULL)
+		mpdp_mempool_put(mp, m);
 }
 
 /* Free a whole packet (every segment). Accepts NULL. */
 static inline void mpdp_mbuf_free(struct mpdp_mbuf *m)
 {
 	while (m != NULL) {
-		struct mpdp_mbuf *next, *seg;
+		struct mpdp_mempool *mp = mpdp_mbuf_pool(m);
+		struct mpdp_mbuf *next;
 
-		if (mpdp_unlikely(!mpdp_mbuf_live_(m)))
+		if (mpdp_unlikely(!mpdp_mbuf_live_(mp, m)))
 			return; /* its next offset is poison: stop here */
 		next = mpdp_mbuf_next(m);
-		seg = mpdp_mbuf_prefree_seg(m);
-		if (seg != NULL)
-			mpdp_mempool_put(mpdp_mbuf_pool(seg), seg);
+		if (mpdp_mbuf_prefree_seg(m) != NULL)
+			mpdp_mempool_put(mp, m);
 		m = next;
 	}
 }

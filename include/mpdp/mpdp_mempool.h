@@ -28,7 +28,8 @@
  *
  * Statistics. Each lcore id has a line of counters written only by its owner
  * (relaxed atomics, no read-modify-write); non-lcore threads share one line
- * updated with atomic adds. "In use" is gets minus puts over all lines.
+ * updated with atomic adds. "In use" is objects got minus objects put over
+ * all lines.
  *
  * Recovery. The primary runs an exit hook for every process that leaves or
  * dies: it moves the objects in that process's lcore caches back to the
@@ -113,12 +114,11 @@ MPDP_STATIC_ASSERT(sizeof(struct mpdp_mempool_objhdr_shm) == MPDP_CACHE_LINE_SIZ
  * cache) the cached object offsets. Owner-written, see the invariants above.
  */
 struct mpdp_mempool_lcore_shm {
-	_Atomic uint64_t get_ok_calls;
 	_Atomic uint64_t get_ok_objs;
 	_Atomic uint64_t get_fail_calls;
 	_Atomic uint64_t get_fail_objs;
-	_Atomic uint64_t put_calls;
 	_Atomic uint64_t put_objs;
+	uint64_t reserved[2];
 	uint32_t cache_len;        /* objects in objs[] now */
 	_Atomic uint32_t debug_errors; /* bad objects a debug pool caught */
 	uint64_t objs[] MPDP_CACHE_ALIGNED; /* cache_cap offsets */
@@ -298,13 +298,10 @@ static inline struct mpdp_mempool_lcore_shm *mpdp_mempool_lcore_(const struct mp
 }
 
 /* Owner-only counter bump: no read-modify-write needed, see the invariants. */
-static inline void mpdp_mempool_stat_add_(_Atomic uint64_t *c, uint64_t v, int shared)
+static inline void mpdp_mempool_stat_add_(_Atomic uint64_t *c, uint64_t v)
 {
-	if (shared)
-		atomic_fetch_add_explicit(c, v, memory_order_relaxed);
-	else
-		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
-				      memory_order_relaxed);
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+			      memory_order_relaxed);
 }
 
 static inline int mpdp_mempool_backend_dequeue_(struct mpdp_mempool *mp, uint64_t *offs,
@@ -348,31 +345,32 @@ static inline void mpdp_mempool_asan_poison_(const struct mpdp_mempool *mp, void
 #endif
 }
 
-/* Bypassing the caches: n offsets straight from the backend. */
+/* Bypassing the caches: n objects straight from the backend, all or none. */
 static inline int mpdp_mempool_get_direct_(struct mpdp_mempool *mp, void **objs, unsigned int n)
 {
+	uint8_t *const base = mpdp_shm_base_;
 	uint64_t offs[64];
 	unsigned int done = 0;
 
 	while (done < n) {
 		unsigned int k = n - done < 64 ? n - done : 64;
+		void **dst = &objs[done];
 
 		if (mpdp_mempool_backend_dequeue_(mp, offs, k) != 0) {
-			/* all or nothing: give back what this call took */
-			uint64_t back[64];
-
+			/* give back what this call took */
 			while (done > 0) {
 				unsigned int b = done < 64 ? done : 64;
+				void *const *src = &objs[done - b];
 
 				for (unsigned int i = 0; i < b; i++)
-					back[i] = mpdp_shm_off(objs[done - b + i]);
-				(void)mpdp_mempool_backend_enqueue_(mp, back, b);
+					offs[i] = (uint64_t)((uint8_t *)src[i] - base);
+				(void)mpdp_mempool_backend_enqueue_(mp, offs, b);
 				done -= b;
 			}
 			return -ENOENT;
 		}
 		for (unsigned int i = 0; i < k; i++)
-			objs[done + i] = mpdp_shm_base_ + offs[i];
+			dst[i] = base + offs[i];
 		done += k;
 	}
 	return 0;
@@ -381,13 +379,14 @@ static inline int mpdp_mempool_get_direct_(struct mpdp_mempool *mp, void **objs,
 static inline void mpdp_mempool_put_direct_(struct mpdp_mempool *mp, void *const *objs,
 					    unsigned int n)
 {
+	uint8_t *const base = mpdp_shm_base_;
 	uint64_t offs[64];
 
 	while (n > 0) {
 		unsigned int k = n < 64 ? n : 64;
 
 		for (unsigned int i = 0; i < k; i++)
-			offs[i] = (uint64_t)((uint8_t *)objs[i] - mpdp_shm_base_);
+			offs[i] = (uint64_t)((uint8_t *)objs[i] - base);
 		/* cannot fail for objects of this pool: the backend holds them all */
 		(void)mpdp_mempool_backend_enqueue_(mp, offs, k);
 		objs += k;
@@ -396,82 +395,66 @@ static inline void mpdp_mempool_put_direct_(struct mpdp_mempool *mp, void *const
 }
 
 /*
- * Get exactly n objects or none. Returns 0 or -ENOENT. For n < cache_size the
- * lcore's cache serves first, refilled from the backend in one bulk move; a
- * larger request goes to the backend directly and fails when the backend
- * alone holds fewer than n (objects cached by any lcore do not count).
+ * Threads without an lcore id, and debug pools, take these out-of-line paths
+ * (mempool.c): no cache for the former, checks and poison for the latter.
  */
-static inline int mpdp_mempool_get_bulk(struct mpdp_mempool *mp, void **objs, unsigned int n)
+int mpdp_mempool_get_slow_(struct mpdp_mempool *mp, void **objs, unsigned int n);
+void mpdp_mempool_put_slow_(struct mpdp_mempool *mp, void *const *objs, unsigned int n);
+
+/* The lcore's cache side of a get (lcore thread, any pool). */
+static inline int mpdp_mempool_cache_get_(struct mpdp_mempool *mp,
+					  struct mpdp_mempool_lcore_shm *lc, void **objs,
+					  unsigned int n)
 {
-	const unsigned int lcore = mpdp_lcore_id();
-	struct mpdp_mempool_lcore_shm *lc;
-	int shared = lcore >= MPDP_MAX_LCORES;
-	int rc = 0;
-
-	lc = mpdp_mempool_lcore_(mp, shared ? MPDP_MAX_LCORES : lcore);
-	if (mpdp_unlikely(shared || n >= mp->cache_size)) {
-		rc = mpdp_mempool_get_direct_(mp, objs, n);
-	} else {
-		uint64_t *cache = lc->objs;
-		uint32_t len = lc->cache_len;
-
-		if (len < n) {
-			/* refill to cache_size + n; short of that, take just what is missing */
-			uint32_t req = mp->cache_size + n - len;
-
-			if (mpdp_mempool_backend_dequeue_(mp, &cache[len], req) == 0)
-				len += req;
-			else if (mpdp_mempool_backend_dequeue_(mp, &cache[len], n - len) == 0)
-				len = n;
-		}
-		if (mpdp_likely(len >= n)) {
-			for (unsigned int i = 0; i < n; i++)
-				objs[i] = mpdp_shm_base_ + cache[len - 1 - i];
-			lc->cache_len = len - n;
-#ifdef MPDP_ASAN
-			for (unsigned int i = 0; i < n; i++)
-				mpdp_mempool_asan_poison_(mp, objs[i], 0);
-#endif
-		} else {
-			rc = -ENOENT; /* cache and backend together hold fewer than n */
-		}
-	}
-	if (mpdp_likely(rc == 0)) {
-		mpdp_mempool_stat_add_(&lc->get_ok_calls, 1, shared);
-		mpdp_mempool_stat_add_(&lc->get_ok_objs, n, shared);
-		if (mpdp_unlikely(mp->flags & MPDP_MEMPOOL_F_DEBUG))
-			mpdp_mempool_debug_get_(mp, objs, n);
-	} else {
-		mpdp_mempool_stat_add_(&lc->get_fail_calls, 1, shared);
-		mpdp_mempool_stat_add_(&lc->get_fail_objs, n, shared);
-	}
-	return rc;
-}
-
-static inline int mpdp_mempool_get(struct mpdp_mempool *mp, void **obj)
-{
-	return mpdp_mempool_get_bulk(mp, obj, 1);
-}
-
-/* Cache (or backend) side of a put; stats and debug checks are done. */
-static inline void mpdp_mempool_put_cached_(struct mpdp_mempool *mp, void *const *objs,
-					    unsigned int n, struct mpdp_mempool_lcore_shm *lc,
-					    int shared)
-{
-	if (mpdp_unlikely(shared || n > mp->cache_flushthresh)) {
-		mpdp_mempool_put_direct_(mp, objs, n);
-		return;
-	}
-
+	uint8_t *const base = mpdp_shm_base_;
 	uint64_t *cache = lc->objs;
 	uint32_t len = lc->cache_len;
 
+	if (mpdp_unlikely(n >= mp->cache_size))
+		return mpdp_mempool_get_direct_(mp, objs, n);
+	if (len < n) {
+		/* refill to cache_size + n; short of that, take just what is missing */
+		uint32_t req = mp->cache_size + n - len;
+
+		if (mpdp_mempool_backend_dequeue_(mp, &cache[len], req) == 0)
+			len += req;
+		else if (mpdp_mempool_backend_dequeue_(mp, &cache[len], n - len) == 0)
+			len = n;
+		else
+			return -ENOENT; /* cache and backend together hold fewer than n */
+	}
+	/* hottest first; a pointer walk lets the compiler vectorise the copy */
+	const uint64_t *src = &cache[len];
+	for (unsigned int i = 0; i < n; i++)
+		objs[i] = base + *--src;
+	lc->cache_len = len - n;
+#ifdef MPDP_ASAN
+	for (unsigned int i = 0; i < n; i++)
+		mpdp_mempool_asan_poison_(mp, objs[i], 0);
+#endif
+	return 0;
+}
+
+/* The lcore's cache side of a put (lcore thread, any pool). */
+static inline void mpdp_mempool_cache_put_(struct mpdp_mempool *mp,
+					   struct mpdp_mempool_lcore_shm *lc, void *const *objs,
+					   unsigned int n)
+{
+	uint8_t *const base = mpdp_shm_base_;
+	uint64_t *cache = lc->objs;
+	uint32_t len = lc->cache_len;
+
+	if (mpdp_unlikely(n > mp->cache_flushthresh)) {
+		mpdp_mempool_put_direct_(mp, objs, n);
+		return;
+	}
 #ifdef MPDP_ASAN
 	for (unsigned int i = 0; i < n; i++)
 		mpdp_mempool_asan_poison_(mp, objs[i], 1);
 #endif
+	uint64_t *dst = &cache[len];
 	for (unsigned int i = 0; i < n; i++)
-		cache[len + i] = (uint64_t)((uint8_t *)objs[i] - mpdp_shm_base_);
+		dst[i] = (uint64_t)((uint8_t *)objs[i] - base);
 	len += n;
 	if (len > mp->cache_flushthresh) {
 		/* back to cache_size: the objects above it go to the backend */
@@ -479,7 +462,7 @@ static inline void mpdp_mempool_put_cached_(struct mpdp_mempool *mp, void *const
 
 #ifdef MPDP_ASAN
 		for (uint32_t i = 0; i < extra; i++)
-			mpdp_mempool_asan_poison_(mp, mpdp_shm_base_ + cache[mp->cache_size + i], 0);
+			mpdp_mempool_asan_poison_(mp, base + cache[mp->cache_size + i], 0);
 #endif
 		/*
 		 * Shorten the cache before the objects reach the backend: killed
@@ -494,37 +477,51 @@ static inline void mpdp_mempool_put_cached_(struct mpdp_mempool *mp, void *const
 }
 
 /*
+ * Get exactly n objects or none. Returns 0 or -ENOENT. For n < cache_size the
+ * lcore's cache serves first, refilled from the backend in one bulk move; a
+ * larger request goes to the backend directly and fails when the backend
+ * alone holds fewer than n (objects cached by any lcore do not count).
+ */
+static inline int mpdp_mempool_get_bulk(struct mpdp_mempool *mp, void **objs, unsigned int n)
+{
+	const unsigned int lcore = mpdp_lcore_id();
+	struct mpdp_mempool_lcore_shm *lc;
+
+	if (mpdp_unlikely(lcore >= MPDP_MAX_LCORES || (mp->flags & MPDP_MEMPOOL_F_DEBUG)))
+		return mpdp_mempool_get_slow_(mp, objs, n);
+	lc = mpdp_mempool_lcore_(mp, lcore);
+	if (mpdp_unlikely(mpdp_mempool_cache_get_(mp, lc, objs, n) != 0)) {
+		mpdp_mempool_stat_add_(&lc->get_fail_calls, 1);
+		mpdp_mempool_stat_add_(&lc->get_fail_objs, n);
+		return -ENOENT;
+	}
+	mpdp_mempool_stat_add_(&lc->get_ok_objs, n);
+	return 0;
+}
+
+static inline int mpdp_mempool_get(struct mpdp_mempool *mp, void **obj)
+{
+	return mpdp_mempool_get_bulk(mp, obj, 1);
+}
+
+/*
  * Return n objects to the pool. Never fails for objects that came from this
  * pool. The lcore's cache takes them; above the flush threshold the cache
- * goes back to cache_size by one bulk move of its coldest objects to the
- * backend.
+ * goes back to cache_size by one bulk move to the backend.
  */
 static inline void mpdp_mempool_put_bulk(struct mpdp_mempool *mp, void *const *objs,
 					 unsigned int n)
 {
 	const unsigned int lcore = mpdp_lcore_id();
-	const int shared = lcore >= MPDP_MAX_LCORES;
-	struct mpdp_mempool_lcore_shm *lc =
-		mpdp_mempool_lcore_(mp, shared ? MPDP_MAX_LCORES : lcore);
+	struct mpdp_mempool_lcore_shm *lc;
 
-	mpdp_mempool_stat_add_(&lc->put_calls, 1, shared);
-	if (mpdp_unlikely(mp->flags & MPDP_MEMPOOL_F_DEBUG)) {
-		/* checks and poisons; returns what it keeps, 64 at a time */
-		void *kept[64];
-
-		while (n > 0) {
-			unsigned int k = n < 64 ? n : 64;
-			unsigned int good = mpdp_mempool_debug_put_(mp, objs, k, kept);
-
-			mpdp_mempool_stat_add_(&lc->put_objs, good, shared);
-			mpdp_mempool_put_cached_(mp, kept, good, lc, shared);
-			n -= k;
-			objs += k;
-		}
+	if (mpdp_unlikely(lcore >= MPDP_MAX_LCORES || (mp->flags & MPDP_MEMPOOL_F_DEBUG))) {
+		mpdp_mempool_put_slow_(mp, objs, n);
 		return;
 	}
-	mpdp_mempool_stat_add_(&lc->put_objs, n, shared);
-	mpdp_mempool_put_cached_(mp, objs, n, lc, shared);
+	lc = mpdp_mempool_lcore_(mp, lcore);
+	mpdp_mempool_stat_add_(&lc->put_objs, n);
+	mpdp_mempool_cache_put_(mp, lc, objs, n);
 }
 
 static inline void mpdp_mempool_put(struct mpdp_mempool *mp, void *obj)
@@ -547,12 +544,15 @@ unsigned int mpdp_mempool_avail_count(const struct mpdp_mempool *mp);
 unsigned int mpdp_mempool_in_use_count(const struct mpdp_mempool *mp);
 
 /* Statistics summed over every lcore line. */
+/*
+ * Objects, not calls, are counted on success: one counter per get or put is
+ * what the fast path affords (DPDK 22.11 counts nothing unless built with
+ * RTE_LIBRTE_MEMPOOL_STATS). Failures count calls too.
+ */
 struct mpdp_mempool_stats {
-	uint64_t get_ok_calls;
 	uint64_t get_ok_objs;
 	uint64_t get_fail_calls;
 	uint64_t get_fail_objs;
-	uint64_t put_calls;
 	uint64_t put_objs;
 	uint64_t in_use;        /* get_ok_objs - put_objs */
 	uint64_t debug_errors;  /* debug pools: bad objects caught */

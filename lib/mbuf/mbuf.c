@@ -107,13 +107,14 @@ void mpdp_mbuf_free_bulk(struct mpdp_mbuf **mbufs, unsigned int n)
 	for (unsigned int i = 0; i < n; i++) {
 		struct mpdp_mbuf *m = mbufs[i];
 
-		while (m != NULL && mpdp_mbuf_live_(m)) {
-			struct mpdp_mbuf *next = mpdp_mbuf_next(m);
-			struct mpdp_mbuf *seg = mpdp_mbuf_prefree_seg(m);
+		while (m != NULL) {
+			struct mpdp_mempool *mp = mpdp_mbuf_pool(m);
+			struct mpdp_mbuf *next;
 
-			if (seg != NULL) {
-				struct mpdp_mempool *mp = mpdp_mbuf_pool(seg);
-
+			if (!mpdp_mbuf_live_(mp, m))
+				break; /* logged; its next offset is poison */
+			next = mpdp_mbuf_next(m);
+			if (mpdp_mbuf_prefree_seg(m) != NULL) {
 				if (mp != pending_mp || nb_pending == MPDP_DIM(pending)) {
 					if (nb_pending > 0)
 						mpdp_mempool_put_bulk(pending_mp, pending,
@@ -121,7 +122,7 @@ void mpdp_mbuf_free_bulk(struct mpdp_mbuf **mbufs, unsigned int n)
 					pending_mp = mp;
 					nb_pending = 0;
 				}
-				pending[nb_pending++] = seg;
+				pending[nb_pending++] = m;
 			}
 			m = next;
 		}

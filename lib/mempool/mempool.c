@@ -519,6 +519,65 @@ static unsigned int cache_return(struct mpdp_mempool *mp, struct mpdp_mempool_lc
 	return moved;
 }
 
+/* A counter of lcore block lc: owner-only store, or an atomic add on the shared line. */
+static void count(_Atomic uint64_t *c, uint64_t v, int shared)
+{
+	if (shared)
+		atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+	else
+		mpdp_mempool_stat_add_(c, v);
+}
+
+/*
+ * Out of line: gets and puts of threads without an lcore id (no cache, the
+ * shared statistics line) and of debug pools (checks and poison).
+ */
+int mpdp_mempool_get_slow_(struct mpdp_mempool *mp, void **objs, unsigned int n)
+{
+	const unsigned int lcore = mpdp_lcore_id();
+	const int shared = lcore >= MPDP_MAX_LCORES;
+	struct mpdp_mempool_lcore_shm *lc = mpdp_mempool_lcore_(mp, shared ? MPDP_MAX_LCORES : lcore);
+	int rc = shared ? mpdp_mempool_get_direct_(mp, objs, n)
+			: mpdp_mempool_cache_get_(mp, lc, objs, n);
+
+	if (rc != 0) {
+		count(&lc->get_fail_calls, 1, shared);
+		count(&lc->get_fail_objs, n, shared);
+		return rc;
+	}
+	count(&lc->get_ok_objs, n, shared);
+	if (mp->flags & MPDP_MEMPOOL_F_DEBUG)
+		mpdp_mempool_debug_get_(mp, objs, n);
+	return 0;
+}
+
+void mpdp_mempool_put_slow_(struct mpdp_mempool *mp, void *const *objs, unsigned int n)
+{
+	const unsigned int lcore = mpdp_lcore_id();
+	const int shared = lcore >= MPDP_MAX_LCORES;
+	struct mpdp_mempool_lcore_shm *lc = mpdp_mempool_lcore_(mp, shared ? MPDP_MAX_LCORES : lcore);
+	void *kept[64];
+
+	while (n > 0) {
+		unsigned int k = n < MPDP_DIM(kept) ? n : MPDP_DIM(kept);
+		void *const *batch = objs;
+		unsigned int good = k;
+
+		if (mp->flags & MPDP_MEMPOOL_F_DEBUG) {
+			/* checks and poisons; returns what it keeps */
+			good = mpdp_mempool_debug_put_(mp, objs, k, kept);
+			batch = kept;
+		}
+		count(&lc->put_objs, good, shared);
+		if (shared)
+			mpdp_mempool_put_direct_(mp, batch, good);
+		else
+			mpdp_mempool_cache_put_(mp, lc, batch, good);
+		objs += k;
+		n -= k;
+	}
+}
+
 void mpdp_mempool_cache_flush(struct mpdp_mempool *mp)
 {
 	unsigned int lcore = mpdp_lcore_id();
@@ -566,12 +625,10 @@ static void stats_sum(const struct mpdp_mempool_shm *shm, struct mpdp_mempool_st
 		const struct mpdp_mempool_lcore_shm *lc =
 			(const void *)(blocks + (size_t)l * shm->lcore_stride);
 
-		st->get_ok_calls += atomic_load_explicit(&lc->get_ok_calls, memory_order_relaxed);
 		st->get_ok_objs += atomic_load_explicit(&lc->get_ok_objs, memory_order_relaxed);
 		st->get_fail_calls +=
 			atomic_load_explicit(&lc->get_fail_calls, memory_order_relaxed);
 		st->get_fail_objs += atomic_load_explicit(&lc->get_fail_objs, memory_order_relaxed);
-		st->put_calls += atomic_load_explicit(&lc->put_calls, memory_order_relaxed);
 		st->put_objs += atomic_load_explicit(&lc->put_objs, memory_order_relaxed);
 		st->debug_errors += atomic_load_explicit(&lc->debug_errors, memory_order_relaxed);
 	}
@@ -635,7 +692,7 @@ int mpdp_mempool_walk(mpdp_mempool_walk_cb_t cb, void *arg)
 {
 	struct mempool_table_shm *t;
 	struct mpdp_mempool_info info;
-	int rc, n = 0;
+	int rc = 0, n = 0;
 
 	if (mpdp_shm_base_ == NULL)
 		return -ENODEV;

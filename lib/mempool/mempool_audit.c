@@ -44,7 +44,7 @@ static void activity_read(const struct mpdp_mempool *mp, struct activity *a)
 	struct mpdp_mempool_stats st;
 
 	mpdp_mempool_stats_get(mp, &st);
-	a->calls = st.get_ok_calls + st.get_fail_calls + st.put_calls;
+	a->calls = st.get_ok_objs + st.get_fail_calls + st.put_objs;
 	a->backend = mp->ops->count(mp);
 }
 
