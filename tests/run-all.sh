@@ -3,9 +3,11 @@
 #
 # run-all.sh - the mpdp test command (README and CI call this).
 #
-# Two passes over the same meson test suite:
+# Three passes over the same meson tests:
 #   gcc   build-test/  gcc, the project's default options
 #   asan  build-asan/  clang with ASan + UBSan, leaks detected, first error aborts
+#   tsan  build-tsan/  clang with TSan, only the threaded stress tests (suite
+#                      "tsan"), which the other two passes leave out
 # Build directories are reused between runs. The last line printed is always
 #   N passed, N failed, N skipped
 # totalled over the passes that ran; a pass that does not configure or build
@@ -19,7 +21,7 @@ set -u
 
 usage()
 {
-	sed -n '4,17s/^# \{0,1\}//p' "$0"
+	sed -n '4,19s/^# \{0,1\}//p' "$0"
 }
 
 quick=0
@@ -188,15 +190,19 @@ run_pass()
 }
 
 pass_env=()
-pass_test_opts=()
+pass_test_opts=(--no-suite tsan)
 run_pass gcc build-test gcc --
 
 if ((!quick)); then
 	pass_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 		  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
 	# Sanitized code runs a few times slower; give each test's timeout room.
-	pass_test_opts=(--timeout-multiplier 3)
+	pass_test_opts=(--timeout-multiplier 3 --no-suite tsan)
 	run_pass asan build-asan clang -- -Db_sanitize=address,undefined -Db_lundef=false
+
+	pass_env=(TSAN_OPTIONS=halt_on_error=1)
+	pass_test_opts=(--suite tsan)
+	run_pass tsan build-tsan clang -- -Db_sanitize=thread -Db_lundef=false
 fi
 
 finish

@@ -2,13 +2,16 @@
 /*
  * test_ring.c - mpdp_ring in one process: creation rules and errors, bulk
  * (all or nothing) against burst (up to n), wrap-around, counts, every
- * SP/MP/SC/MC variant, attach by name, the pointer helpers, and a two-thread
- * MP/MC run that checks every value arrives once.
+ * SP/MP/SC/MC variant, every copy size at every ring position, the
+ * single-object calls in both modes, attach by name, the pointer helpers, and
+ * a two-thread MP/MC run that checks every value arrives once (the threaded
+ * stress test proper is tests/tsan/test_ring_stress.c).
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,6 +130,56 @@ static void test_bulk_burst(unsigned int flags)
 	mpdp_ring_free(r);
 }
 
+/*
+ * Every batch size at every starting slot: the copy helpers have a 4-wide
+ * loop, a 2- and a 1-value tail and a wrap-around path, and the counts
+ * returned must be exact in one thread.
+ */
+static void test_copy_sizes(unsigned int flags)
+{
+	uint64_t in[64], out[64];
+	struct mpdp_ring *r;
+	unsigned int fs, av;
+	uint64_t v = 0;
+	int err, bad = 0;
+
+	r = mpdp_ring_create("c", 64, flags, &err);
+	REQUIRE(r != NULL);
+	for (unsigned int start = 0; start < 64 && !bad; start++) {
+		for (unsigned int n = 1; n <= 63 && !bad; n++) {
+			/* move head and tail to slot `start` */
+			while ((v & 63) != start) {
+				bad |= mpdp_ring_enqueue(r, v) != 0;
+				bad |= mpdp_ring_dequeue(r, &out[0]) != 0 || out[0] != v;
+				v++;
+			}
+			for (unsigned int i = 0; i < n; i++)
+				in[i] = v + i;
+			bad |= mpdp_ring_enqueue_bulk(r, in, n, &fs) != n || fs != 63 - n;
+			memset(out, 0, sizeof(out));
+			bad |= mpdp_ring_dequeue_bulk(r, out, n, &av) != n || av != 0;
+			bad |= memcmp(in, out, n * sizeof(in[0])) != 0;
+			v += n;
+			if (bad)
+				fprintf(stderr, "copy of %u values from slot %u\n", n, start);
+		}
+	}
+	CHECK(!bad);
+
+	/* one value at a time: fill, refuse, drain in order, refuse */
+	for (unsigned int i = 0; i < 63; i++)
+		CHECK_EQ(mpdp_ring_enqueue(r, 1000 + i), 0);
+	CHECK_EQ(mpdp_ring_enqueue(r, 1), -ENOBUFS);
+	CHECK_EQ(mpdp_ring_count(r), 63);
+	for (unsigned int i = 0; i < 63; i++) {
+		CHECK_EQ(mpdp_ring_dequeue(r, &v), 0);
+		CHECK_EQ(v, 1000 + i);
+	}
+	CHECK_EQ(mpdp_ring_dequeue(r, &v), -ENOENT);
+	CHECK_EQ(mpdp_ring_count(r), 0);
+	mpdp_ring_free(r);
+}
+
 static void test_ptr(void)
 {
 	struct mpdp_memzone mz;
@@ -234,6 +287,8 @@ int main(void)
 	test_create();
 	test_bulk_burst(0);
 	test_bulk_burst(MPDP_RING_F_SP_ENQ | MPDP_RING_F_SC_DEQ);
+	test_copy_sizes(0);
+	test_copy_sizes(MPDP_RING_F_SP_ENQ | MPDP_RING_F_SC_DEQ);
 	test_ptr();
 	test_mpmc_threads();
 	mpdp_ring_free(NULL);
