@@ -801,7 +801,8 @@ unsigned int mpdp_mempool_reclaim_lcores(const uint16_t *lcores, unsigned int nb
 				    "process (pool not usable here)", id);
 			continue;
 		}
-		if (mp->cache_size == 0 || backend_stuck(mp))
+		/* every ring pool: a stuck one must be marked even when nothing is cached */
+		if (backend_stuck(mp) || mp->cache_size == 0)
 			continue;
 		for (unsigned int i = 0; i < nb_lcores; i++) {
 			unsigned int n;

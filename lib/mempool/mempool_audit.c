@@ -48,6 +48,18 @@ static void activity_read(const struct mpdp_mempool *mp, struct activity *a)
 	a->backend = mp->ops->count(mp);
 }
 
+/* A quiescent ring backend with a head ahead of its tail: a move never finished. */
+static int ring_half_moved(const struct mpdp_mempool *mp)
+{
+	const struct mpdp_ring_shm *r;
+
+	if (mp->ring == NULL)
+		return 0;
+	r = mp->ring->shm;
+	return atomic_load(&r->prod.head) != atomic_load(&r->prod.tail) ||
+	       atomic_load(&r->cons.head) != atomic_load(&r->cons.tail);
+}
+
 int mpdp_mempool_audit(struct mpdp_mempool *mp, struct mpdp_mempool_audit *rep,
 		       mpdp_mempool_obj_cb_t in_use_cb, void *arg)
 {
@@ -91,7 +103,7 @@ int mpdp_mempool_audit(struct mpdp_mempool *mp, struct mpdp_mempool_audit *rep,
 	activity_read(mp, &after);
 	if (rc == 0 && (before.calls != after.calls || before.backend != after.backend))
 		rc = -EAGAIN;
-	if (rc == 0 && atomic_load(&mp->shm->broken))
+	if (rc == 0 && (atomic_load(&mp->shm->broken) || ring_half_moved(mp)))
 		rc = -EIO; /* the report is what the stuck backend shows */
 	if (rc == 0 && in_use_cb != NULL)
 		for (unsigned int i = 0; i < mp->size; i++)

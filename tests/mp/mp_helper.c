@@ -111,6 +111,12 @@ const char *mh_errname(int err)
 		return "ECANCELED";
 	case E2BIG:
 		return "E2BIG";
+	case EIO:
+		return "EIO";
+	case ENOBUFS:
+		return "ENOBUFS";
+	case ENOTSUP: /* EOPNOTSUPP too: the same number on Linux */
+		return "ENOTSUP";
 	default:
 		snprintf(buf, sizeof(buf), "E%d", err);
 		return buf;

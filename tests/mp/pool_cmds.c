@@ -110,18 +110,27 @@ static struct mpdp_mempool *lookup_or_say(const char *name)
 static void say_pool(const char *verb, struct mpdp_mempool *mp)
 {
 	struct mpdp_mempool_info info;
+	char ring[96] = "";
 	int rc = mpdp_mempool_info_get(mp, &info);
 
 	if (rc != 0) {
 		mh_say_err(rc, "info of pool %s", mp->name);
 		return;
 	}
+	/* "ring" backend: its heads and tails (a quiescent ring has head == tail) */
+	if (mp->ring != NULL) {
+		const struct mpdp_ring_shm *r = mp->ring->shm;
+
+		snprintf(ring, sizeof(ring), " prod_head=%u prod_tail=%u cons_head=%u cons_tail=%u",
+			 atomic_load(&r->prod.head), atomic_load(&r->prod.tail),
+			 atomic_load(&r->cons.head), atomic_load(&r->cons.tail));
+	}
 	mh_say("OK %s name=%s id=%u ops=%s size=%u cache=%u elt=%u total=%u backend=%u caches=%u "
-	       "dataroom=%u priv=%u flags=%#x",
+	       "dataroom=%u priv=%u flags=%#x broken=%d%s",
 	       verb, info.name, info.id, info.ops_name, info.size, info.cache_size, info.elt_size,
 	       info.total_elt_size, info.in_backend, info.in_caches,
 	       (unsigned int)mpdp_mbuf_pool_data_room(mp),
-	       (unsigned int)mpdp_mbuf_pool_priv_size(mp), info.flags);
+	       (unsigned int)mpdp_mbuf_pool_priv_size(mp), info.flags, info.broken, ring);
 }
 
 static void cmd_pool_create(int argc, char **argv)

@@ -16,7 +16,9 @@
  * Commands every one of them answers (pool_cmds.c), on top of mp_helper.h's:
  *
  *   pool-create NAME N CACHE OPS|- DATAROOM PRIV   mbuf pool (OPS "-": ring)
- *   pool-lookup NAME          attach by name; "OK id= ops= size= cache= ..."
+ *   pool-lookup NAME          attach by name; "OK id= ops= size= cache= ...
+ *                             broken=" and, "ring" backend, "prod_head=
+ *                             prod_tail= cons_head= cons_tail="
  *   pool-walk                 every pool of the instance, from shared memory
  *   pool-from-id ID           mpdp_mempool_from_id(): "OK found=0|1 name="
  *   pool-churn NAME ITERS MAXBULK   get/put loop; every object held carries a

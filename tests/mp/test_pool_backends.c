@@ -149,6 +149,7 @@ int main(void)
 	MT_CHECK(count_lines(mt_stderr(&s1), "pt_custom", NULL) == 0,
 		 "the secondary mentioned pt_custom before looking it up: %s", mt_stderr(&s1));
 	MT_CHECK(mt_cmd(&s1, line, sizeof(line), 10000, "pool-lookup bk.custom") == -1 &&
+			 strncmp(line, "ERR ENOTSUP ", 12) == 0 &&
 			 mt_field_ll(line, "rc") == -ENOTSUP,
 		 "lookup of a pool whose backend this process lacks: %s, want ENOTSUP", line);
 	mt_wait_stderr(&s1, "pt_custom", 2000);
@@ -157,6 +158,7 @@ int main(void)
 		 "want one log line naming the pool (bk.custom) and the backend (pt_custom): %s",
 		 mt_stderr(&s1));
 	MT_CHECK(mt_cmd(&s1, line, sizeof(line), 10000, "pool-lookup bk.custom") == -1 &&
+			 strncmp(line, "ERR ENOTSUP ", 12) == 0 &&
 			 mt_field_ll(line, "rc") == -ENOTSUP,
 		 "second lookup of bk.custom: %s, want ENOTSUP again", line);
 	mt_cmd_ok(&s1, line, sizeof(line), 10000, "pool-walk");
