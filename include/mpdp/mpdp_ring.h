@@ -84,13 +84,21 @@ struct mpdp_ring_shm {
 	uint32_t mask;                  /* (I) size - 1 */
 	uint32_t capacity;              /* (I) <= mask */
 	uint32_t flags;                 /* (I) MPDP_RING_F_* */
+	/*
+	 * Each hot line is followed by an empty guard line: the CPU's
+	 * adjacent-line prefetch would otherwise pull the other side's line
+	 * across cores (measured: 2-core MP/MC bulk 32, 1.4x -> 1.0x DPDK).
+	 */
+	uint8_t guard0[MPDP_CACHE_LINE_SIZE];
 	struct mpdp_ring_headtail_shm prod MPDP_CACHE_ALIGNED; /* producers write */
+	uint8_t guard1[MPDP_CACHE_LINE_SIZE] MPDP_CACHE_ALIGNED;
 	struct mpdp_ring_headtail_shm cons MPDP_CACHE_ALIGNED; /* consumers write */
+	uint8_t guard2[MPDP_CACHE_LINE_SIZE] MPDP_CACHE_ALIGNED;
 	uint64_t slots[] MPDP_CACHE_ALIGNED;               /* producers write, consumers read */
 };
-MPDP_STATIC_ASSERT(offsetof(struct mpdp_ring_shm, prod) == 64, "ring layout is ABI");
-MPDP_STATIC_ASSERT(offsetof(struct mpdp_ring_shm, cons) == 128, "ring layout is ABI");
-MPDP_STATIC_ASSERT(offsetof(struct mpdp_ring_shm, slots) == 192, "ring layout is ABI");
+MPDP_STATIC_ASSERT(offsetof(struct mpdp_ring_shm, prod) == 128, "ring layout is ABI");
+MPDP_STATIC_ASSERT(offsetof(struct mpdp_ring_shm, cons) == 256, "ring layout is ABI");
+MPDP_STATIC_ASSERT(offsetof(struct mpdp_ring_shm, slots) == 384, "ring layout is ABI");
 
 /*
  * Process-local handle. Geometry is copied from shared memory and checked
