@@ -115,9 +115,11 @@ struct mpdp_ring {
 };
 
 /*
- * Create a ring able to hold count values (count + 1 rounded up to a power
- * of two is the size, unless MPDP_RING_F_EXACT_SZ). Returns a handle, or NULL
- * with *err (if not NULL) set to -EINVAL (bad count or flags, empty name),
+ * Create a ring of count slots, count a power of two, holding count - 1
+ * values; with MPDP_RING_F_EXACT_SZ, any count, holding exactly count values
+ * (the size is count + 1 rounded up to a power of two). As in DPDK. Returns
+ * a handle, or NULL with *err (if not NULL) set to -EINVAL (bad count or
+ * flags, empty name),
  * -ENAMETOOLONG, -EEXIST, -ENOMEM, -ENOSPC, -ENODEV. Any process.
  */
 struct mpdp_ring *mpdp_ring_create(const char *name, unsigned int count, unsigned int flags,
