@@ -1068,6 +1068,17 @@ void mt_start_primary(struct mt_proc *p, const char *label, const struct mt_env 
 	va_end(ap);
 }
 
+void mt_start_program(struct mt_proc *p, const char *label, const char *bin,
+		      const char *proc_type, const char *sub, const struct mt_env *env,
+		      struct mt_ready *r, ...)
+{
+	va_list ap;
+
+	va_start(ap, r);
+	start_helper(p, label, bin, proc_type, env, r, ap, sub);
+	va_end(ap);
+}
+
 void mt_start_secondary(struct mt_proc *p, const char *label, const struct mt_env *env,
 			struct mt_ready *r, ...)
 {

@@ -274,6 +274,14 @@ void mt_helper_argv(struct mt_argv *a, const char *bin, const char *proc_type,
  */
 void mt_start_primary(struct mt_proc *p, const char *label, const struct mt_env *env,
 		      struct mt_ready *r, ...) __attribute__((sentinel));
+/*
+ * The same for any helper program: BIN --proc-type TYPE ... -- SUB, waiting
+ * for its READY line (mt_start_primary/_secondary are this with the default
+ * helper programs).
+ */
+void mt_start_program(struct mt_proc *p, const char *label, const char *bin,
+		      const char *proc_type, const char *sub, const struct mt_env *env,
+		      struct mt_ready *r, ...) __attribute__((sentinel));
 /* The same for mpdp-test-secondary ... -- shell. */
 void mt_start_secondary(struct mt_proc *p, const char *label, const struct mt_env *env,
 			struct mt_ready *r, ...) __attribute__((sentinel));

@@ -105,23 +105,15 @@ static void spawn_worker(struct pr_run *r, unsigned int i)
 
 void pr_start(struct pr_run *r, struct mt_env *env, const struct pr_cfg *cfg)
 {
-	static const char *const extra[] = { "--mem", "64M", NULL };
 	unsigned int nw = cfg->nb_prod + cfg->nb_cons;
-	struct mt_argv a;
-	struct mt_ready rd;
 	char line[1024];
 
 	MT_ASSERT(nw <= PR_MAX_WORKERS, "%u workers, at most %d", nw, PR_MAX_WORKERS);
 	memset(r, 0, sizeof(*r));
 	r->env = env;
 	r->cfg = *cfg;
-	mt_helper_argv(&a, mt_getenv_path("MPDP_TEST_POOL_PRIMARY"), "primary", env, extra,
-		       "serve");
-	mt_spawn(&r->primary, "p", &a);
-	mt_argv_fini(&a);
-	MT_ASSERT(mt_wait_line(&r->primary, "READY", line, sizeof(line), 10000) == 1,
-		  "the pool primary did not start (%s)", mt_status_str(&r->primary));
-	MT_ASSERT(mt_parse_ready(line, &rd) == 0, "bad READY line: %s", line);
+	mt_start_program(&r->primary, "p", mt_getenv_path("MPDP_TEST_POOL_PRIMARY"), "primary",
+			 "serve", env, NULL, "--mem", "64M", NULL);
 	mt_cmd_ok(&r->primary, line, sizeof(line), 10000, "st-setup %u %u %llu %u %u %u %u %u",
 		  cfg->nb_prod, cfg->nb_cons, (unsigned long long)cfg->quota, cfg->burst,
 		  cfg->nb_rings, cfg->pool_n, cfg->cache, cfg->ring_count);

@@ -104,23 +104,16 @@ static int overlap(const struct mt_ready *x, const struct mt_ready *y)
 
 int main(void)
 {
-	static const char *const extra[] = { "--mem", "32M", NULL };
 	struct mt_env env;
 	struct mt_proc p, sa, sb;
 	struct mt_ready rp, ra, rb;
-	struct mt_argv a;
 	struct view vp = { .who = "primary" }, va = { .who = "A" }, vb = { .who = "B" };
 	char line[1024];
 
 	mt_init("pool_addresses", 60);
 	mt_env_init(&env, "pooladdr");
-	mt_helper_argv(&a, mt_getenv_path("MPDP_TEST_POOL_PRIMARY"), "primary", &env, extra,
-		       "serve");
-	mt_spawn(&p, "p", &a);
-	mt_argv_fini(&a);
-	MT_ASSERT(mt_wait_line(&p, "READY", line, sizeof(line), 10000) == 1,
-		  "the pool primary did not start (%s)", mt_status_str(&p));
-	MT_ASSERT(mt_parse_ready(line, &rp) == 0, "bad READY line: %s", line);
+	mt_start_program(&p, "p", mt_getenv_path("MPDP_TEST_POOL_PRIMARY"), "primary", "serve",
+			 &env, &rp, "--mem", "32M", NULL);
 	mt_cmd_ok(&p, line, sizeof(line), 10000, "pool-create ad.pool 512 16 - 1024 16");
 	mt_cmd_ok(&p, line, sizeof(line), 10000, "ring-create ad.a2b 128");
 	mt_cmd_ok(&p, line, sizeof(line), 10000, "ring-create ad.b2p 128");

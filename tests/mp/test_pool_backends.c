@@ -109,10 +109,8 @@ static unsigned int count_lines(const char *text, const char *a, const char *b)
 
 int main(void)
 {
-	static const char *const extra[] = { "--mem", "32M", NULL };
 	struct mt_env env;
 	struct mt_proc p, s1, s2;
-	struct mt_argv a;
 	char line[4096], ops[32];
 	unsigned long long id_stack, id_custom;
 	unsigned int iters;
@@ -120,12 +118,8 @@ int main(void)
 	mt_init("pool_backends", 100);
 	iters = getenv("MPDP_TEST_POOL_QUOTA") != NULL ? 20000 : 200000;
 	mt_env_init(&env, "poolbk");
-	mt_helper_argv(&a, mt_getenv_path("MPDP_TEST_POOL_PRIMARY"), "primary", &env, extra,
-		       "serve");
-	mt_spawn(&p, "p", &a);
-	mt_argv_fini(&a);
-	MT_ASSERT(mt_wait_line(&p, "READY", line, sizeof(line), 10000) == 1,
-		  "the pool primary did not start (%s)", mt_status_str(&p));
+	mt_start_program(&p, "p", mt_getenv_path("MPDP_TEST_POOL_PRIMARY"), "primary", "serve",
+			 &env, NULL, "--mem", "32M", NULL);
 
 	mt_cmd_ok(&p, line, sizeof(line), 10000, "pool-create bk.stack 2048 64 stack 320 0");
 	MT_CHECK(mt_field(line, "ops", ops, sizeof(ops)) && strcmp(ops, "stack") == 0,

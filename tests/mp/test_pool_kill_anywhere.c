@@ -312,7 +312,6 @@ static int round_run(struct mt_proc *p, const struct mt_env *env, const char *ba
 
 int main(int argc, char **argv)
 {
-	static const char *const extra[] = { "--mem", "64M", NULL };
 	const char *backend = argc > 1 ? argv[1] : "";
 	const char *torture = getenv("MPDP_TEST_POOL_TORTURE");
 	const char *seed_s = getenv("MPDP_TEST_POOL_SEED");
@@ -321,8 +320,6 @@ int main(int argc, char **argv)
 	uint64_t budget_ms = 0, t_start, seed;
 	struct mt_env env;
 	struct mt_proc p;
-	struct mt_argv a;
-	char line[2048];
 
 	if (strcmp(backend, "stack") != 0 && strcmp(backend, "ring") != 0) {
 		fprintf(stderr, "usage: %s stack|ring\n", argv[0]);
@@ -351,12 +348,8 @@ int main(int argc, char **argv)
 	       rounds, budget_ms ? " at most (time budget)" : "", (unsigned long long)seed);
 
 	mt_env_init(&env, "poolany");
-	mt_helper_argv(&a, mt_getenv_path("MPDP_TEST_POOL_PRIMARY"), "primary", &env, extra,
-		       "serve");
-	mt_spawn(&p, "p", &a);
-	mt_argv_fini(&a);
-	MT_ASSERT(mt_wait_line(&p, "READY", line, sizeof(line), 10000) == 1,
-		  "the pool primary did not start (%s)", mt_status_str(&p));
+	mt_start_program(&p, "p", mt_getenv_path("MPDP_TEST_POOL_PRIMARY"), "primary", "serve",
+			 &env, NULL, "--mem", "64M", NULL);
 
 	t_start = mt_now_ms();
 	for (unsigned int i = 0; i < rounds; i++) {
