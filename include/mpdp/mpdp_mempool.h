@@ -307,12 +307,9 @@ static inline void mpdp_mempool_stat_add_(_Atomic uint64_t *c, uint64_t v)
 static inline int mpdp_mempool_backend_dequeue_(struct mpdp_mempool *mp, uint64_t *offs,
 						unsigned int n)
 {
+	/* the ring was made with the pool's SP/SC flags: its default mode is ours */
 	if (mpdp_likely(mp->ring != NULL))
-		return (mp->flags & MPDP_MEMPOOL_F_SC_GET
-				? mpdp_ring_sc_dequeue_bulk(mp->ring, offs, n, NULL)
-				: mpdp_ring_mc_dequeue_bulk(mp->ring, offs, n, NULL)) != 0
-			       ? 0
-			       : -ENOENT;
+		return mpdp_ring_dequeue_bulk(mp->ring, offs, n, NULL) != 0 ? 0 : -ENOENT;
 	return mp->ops->dequeue(mp, offs, n);
 }
 
@@ -320,11 +317,7 @@ static inline int mpdp_mempool_backend_enqueue_(struct mpdp_mempool *mp, const u
 						unsigned int n)
 {
 	if (mpdp_likely(mp->ring != NULL))
-		return (mp->flags & MPDP_MEMPOOL_F_SP_PUT
-				? mpdp_ring_sp_enqueue_bulk(mp->ring, offs, n, NULL)
-				: mpdp_ring_mp_enqueue_bulk(mp->ring, offs, n, NULL)) != 0
-			       ? 0
-			       : -ENOBUFS;
+		return mpdp_ring_enqueue_bulk(mp->ring, offs, n, NULL) != 0 ? 0 : -ENOBUFS;
 	return mp->ops->enqueue(mp, offs, n);
 }
 
