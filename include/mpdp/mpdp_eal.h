@@ -120,4 +120,24 @@ int mpdp_primary_alive(void);
 typedef void (*mpdp_primary_exit_cb_t)(void *arg);
 int mpdp_on_primary_exit(mpdp_primary_exit_cb_t cb, void *arg);
 
+/* Device options (--vdev, -a, -b): how many of each, and their length. */
+#define MPDP_MAX_DEV_OPTIONS 32
+#define MPDP_DEV_OPTION_SIZE 512
+
+/*
+ * The device options this process was started with, as given (the bus layer
+ * parses and checks them when the primary probes). Pointers stay valid until
+ * mpdp_cleanup(). Returns 0, or -ENODEV when the runtime is not initialising
+ * or initialised.
+ */
+struct mpdp_dev_options {
+	const char *sysfs_root;       /* "" means /sys */
+	int no_pci;
+	unsigned int nb_vdevs, nb_allow, nb_block;
+	const char *vdevs[MPDP_MAX_DEV_OPTIONS];
+	const char *allow[MPDP_MAX_DEV_OPTIONS];
+	const char *block[MPDP_MAX_DEV_OPTIONS];
+};
+int mpdp_dev_options_get(struct mpdp_dev_options *opts);
+
 #endif /* MPDP_EAL_H */

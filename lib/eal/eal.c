@@ -77,11 +77,17 @@ static int init_primary(void)
 	rc = eal_ctrl_start();
 	if (rc != 0)
 		goto err_lcores;
-	rc = eal_runtime_publish();
+	rc = mpdp_dev_init_primary_();
 	if (rc != 0)
 		goto err_lcores;
+	rc = eal_runtime_publish();
+	if (rc != 0)
+		goto err_devices;
 	return 0;
 
+err_devices:
+	eal_ctrl_stop();
+	mpdp_dev_fini_();
 err_lcores:
 	eal_lcore_stop();
 err_ctrl:
@@ -119,8 +125,13 @@ static int init_secondary(void)
 	rc = eal_lcore_start(lcores, eal.opts.cpus, eal.opts.nb_cpus);
 	if (rc != 0)
 		goto err_ctrl; /* the primary reclaims our entry when the connection closes */
+	rc = mpdp_dev_init_secondary_();
+	if (rc != 0)
+		goto err_lcores;
 	return 0;
 
+err_lcores:
+	eal_lcore_stop();
 err_ctrl:
 	eal_ctrl_stop();
 err_ipc:
@@ -154,6 +165,14 @@ int mpdp_init(int argc, char **argv)
 	if (eal.type == MPDP_PROC_AUTO)
 		eal.type = resolve_auto();
 	atomic_store(&eal.primary_alive, 1);
+	if (eal.type == MPDP_PROC_SECONDARY &&
+	    (eal.opts.nb_vdevs > 0 || eal.opts.nb_allow > 0 || eal.opts.nb_block > 0)) {
+		/* DESIGN.md rule 3: only the primary probes and creates devices */
+		EAL_LOG(ERR, "--vdev, -a and -b are primary options; a secondary attaches to the "
+			     "primary's ports");
+		state_reset();
+		return -EINVAL;
+	}
 	rc = eal.type == MPDP_PROC_PRIMARY ? init_primary() : init_secondary();
 	if (rc == -EBUSY && eal.opts.proc_type == MPDP_PROC_AUTO && eal.type == MPDP_PROC_PRIMARY) {
 		/* auto lost the race to a primary starting at the same time: attach to it */
@@ -190,6 +209,7 @@ static void teardown(void)
 		eal_ipc_primary_leaving();
 	eal_lcore_stop();
 	eal_ctrl_stop();
+	mpdp_dev_fini_();
 	mpdp_mempool_detach_all_();
 	eal_ipc_fini();
 	eal_heap_fini(eal.type == MPDP_PROC_PRIMARY);
@@ -282,6 +302,25 @@ const char *mpdp_prefix(void)
 const char *mpdp_runtime_dir(void)
 {
 	return eal.initialized ? eal.dir : NULL;
+}
+
+int mpdp_dev_options_get(struct mpdp_dev_options *o)
+{
+	/* readable during init too: the primary probes from inside mpdp_init() */
+	if (eal.cfg == NULL)
+		return -ENODEV;
+	memset(o, 0, sizeof(*o));
+	o->sysfs_root = eal.opts.sysfs_root;
+	o->no_pci = eal.opts.no_pci;
+	o->nb_vdevs = eal.opts.nb_vdevs;
+	o->nb_allow = eal.opts.nb_allow;
+	o->nb_block = eal.opts.nb_block;
+	for (unsigned int i = 0; i < MPDP_MAX_DEV_OPTIONS; i++) {
+		o->vdevs[i] = eal.opts.vdevs[i];
+		o->allow[i] = eal.opts.allow[i];
+		o->block[i] = eal.opts.block[i];
+	}
+	return 0;
 }
 
 const char *mpdp_version(void)

@@ -34,6 +34,14 @@ static const char usage_text[] =
 	"  --runtime-dir DIR     parent of the instance's runtime directory\n"
 	"                        (default: /run/mpdp when /run is tmpfs, else /dev/shm/mpdp)\n"
 	"  --group GROUP         open runtime files to GROUP (0660, directory 0770)\n"
+	"Device options (primary only):\n"
+	"  --vdev 'NAME[,KEY=VAL,...]'\n"
+	"                        create a virtual device, e.g. net_ring0 or\n"
+	"                        net_null0,size=64 (repeatable)\n"
+	"  -a, --allow PCI_ADDR  use only these PCI devices, e.g. 0000:00:04.0 (repeatable)\n"
+	"  -b, --block PCI_ADDR  never use this PCI device (repeatable)\n"
+	"  --no-pci              do not scan the PCI bus\n"
+	"  --sysfs-root DIR      read DIR/bus/pci/devices instead of /sys/bus/pci/devices\n"
 	"  -h, --help            show this help\n";
 
 const char *mpdp_usage(void)
@@ -161,6 +169,19 @@ static int parse_lcores(const char *v, struct eal_options *o)
 	return 0;
 }
 
+static int add_dev_option(const char *opt, const char *v, char list[][MPDP_DEV_OPTION_SIZE],
+			  unsigned int *nb)
+{
+	if (v[0] == '\0')
+		return bad(opt, v, "empty");
+	if (strlen(v) >= MPDP_DEV_OPTION_SIZE)
+		return bad(opt, v, "longer than 511 characters");
+	if (*nb == MPDP_MAX_DEV_OPTIONS)
+		return bad(opt, v, "given more than 32 times");
+	snprintf(list[(*nb)++], MPDP_DEV_OPTION_SIZE, "%s", v);
+	return 0;
+}
+
 /* Match "--name", "--name=value" or "--name value"; sets *value for options with a value. */
 static int match(const char *arg, const char *name, int argc, char **argv, int *i,
 		 const char **value, int *missing)
@@ -252,6 +273,34 @@ int eal_parse_args(int argc, char **argv, struct eal_options *o, int *consumed)
 				return bad("--runtime-dir", v,
 					   "expected an absolute path shorter than 80 characters");
 			snprintf(o->runtime_dir, sizeof(o->runtime_dir), "%s", v);
+		} else if (strcmp(a, "--no-pci") == 0) {
+			o->no_pci = 1;
+		} else if (match(a, "--vdev", argc, argv, &i, &v, &missing)) {
+			if (missing)
+				break;
+			rc = add_dev_option("--vdev", v, o->vdevs, &o->nb_vdevs);
+			if (rc != 0)
+				return rc;
+		} else if (match(a, "--allow", argc, argv, &i, &v, &missing) ||
+			   match(a, "-a", argc, argv, &i, &v, &missing)) {
+			if (missing)
+				break;
+			rc = add_dev_option("-a/--allow", v, o->allow, &o->nb_allow);
+			if (rc != 0)
+				return rc;
+		} else if (match(a, "--block", argc, argv, &i, &v, &missing) ||
+			   match(a, "-b", argc, argv, &i, &v, &missing)) {
+			if (missing)
+				break;
+			rc = add_dev_option("-b/--block", v, o->block, &o->nb_block);
+			if (rc != 0)
+				return rc;
+		} else if (match(a, "--sysfs-root", argc, argv, &i, &v, &missing)) {
+			if (missing)
+				break;
+			if (v[0] == '\0' || strlen(v) >= sizeof(o->sysfs_root) - 32)
+				return bad("--sysfs-root", v, "expected a directory path");
+			snprintf(o->sysfs_root, sizeof(o->sysfs_root), "%s", v);
 		} else if (match(a, "--group", argc, argv, &i, &v, &missing)) {
 			struct group *g;
 

@@ -44,6 +44,13 @@ struct eal_options {
 	unsigned int nb_cpus;         /* 0: main thread only, unpinned */
 	int has_group;
 	gid_t group;
+	/* devices (primary only; see mpdp_bus.h) */
+	char sysfs_root[PATH_MAX];    /* "" = /sys */
+	int no_pci;
+	unsigned int nb_vdevs, nb_allow, nb_block;
+	char vdevs[MPDP_MAX_DEV_OPTIONS][MPDP_DEV_OPTION_SIZE];
+	char allow[MPDP_MAX_DEV_OPTIONS][MPDP_DEV_OPTION_SIZE];
+	char block[MPDP_MAX_DEV_OPTIONS][MPDP_DEV_OPTION_SIZE];
 };
 
 struct eal_heap {
@@ -145,5 +152,15 @@ void eal_primary_gone(const char *why);
  */
 void mpdp_mempool_primary_init_(void); /* primary: register the exit hook */
 void mpdp_mempool_detach_all_(void);   /* cleanup: drop this process's handles */
+/*
+ * Devices (lib/ethdev): the primary probes the buses and creates the port
+ * table before it publishes the instance; a secondary attaches to the ports
+ * once it is in the process table. Both return 0 or -errno (logged) and undo
+ * their own work on failure. mpdp_dev_fini_() runs after the control thread
+ * stopped: the primary stops and closes its ports, a secondary detaches.
+ */
+int mpdp_dev_init_primary_(void);
+int mpdp_dev_init_secondary_(void);
+void mpdp_dev_fini_(void);
 
 #endif /* EAL_PRIVATE_H */

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * mpdp_ethdev_driver.h - what a poll-mode driver implements and may use.
+ * Applications never include this.
+ *
+ * A driver is a struct mpdp_eth_driver registered by name from a constructor
+ * (MPDP_ETH_DRIVER_REGISTER). Every process builds its own registry from
+ * the drivers linked into its binary; ports name their driver in the shared
+ * slot and each process looks that name up (DESIGN.md rule 5). The ops are
+ * process-local function pointers and never reach shared memory.
+ *
+ * Life of a port, and which hook runs where:
+ *
+ *   primary                                   every process (primary too)
+ *   -------                                   ---------------------------
+ *   probe_vdev / probe_pci
+ *     mpdp_eth_dev_create()  -> slot CREATING   attach(dev): build dev->priv
+ *     fill dev->shm (caps, MAC, link, drv_off)  from the slot
+ *     mpdp_eth_dev_publish() -> READY
+ *   configure(dev)
+ *   rx_queue_setup / tx_queue_setup           queue_attach(dev, dir, q): build
+ *     (shared queue state, offset in             this process's queue handle
+ *      shm->rxq[q].drv_off)                      from shm->rxq[q]
+ *   start / stop / link_update / ...
+ *   queue_release(dev, dir, q)                queue_detach(dev, dir, q, h)
+ *   close(dev): free shared state             detach(dev): free dev->priv
+ *
+ * attach and queue_attach run in the primary too, right after the primary
+ * creates the port or sets up the queue, so the primary and the secondaries
+ * use one code path to turn shared data into process-local handles. Hooks
+ * that a secondary runs must not touch the device (rule 3): everything they
+ * need is in the slot or in shared memory the slot points to by offset.
+ *
+ * Burst functions receive the handle queue_attach made. They account their
+ * packets with mpdp_eth_queue_stats_add() on the queue's shared counters
+ * (the caller owns the queue: one writer).
+ */
+#ifndef MPDP_ETHDEV_DRIVER_H
+#define MPDP_ETHDEV_DRIVER_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <mpdp/mpdp_bus.h>
+#include <mpdp/mpdp_ethdev.h>
+#include <mpdp/mpdp_shm.h>
+
+#define MPDP_ETH_TABLE_MAGIC 0x6d706574u /* "mpet" */
+#define MPDP_ETH_TABLE_VERSION 1
+
+/*
+ * Counters of one queue. Written only by the process that owns the queue
+ * (relaxed load + store, no read-modify-write). Readers load them relaxed.
+ */
+struct mpdp_eth_queue_stats_shm {
+	_Atomic uint64_t packets;
+	_Atomic uint64_t bytes;
+	_Atomic uint64_t errors;   /* rx: bad packets; tx: failed */
+	_Atomic uint64_t missed;   /* rx: dropped for lack of room */
+	_Atomic uint64_t nombuf;   /* rx: mbuf allocation failures */
+	_Atomic uint64_t reserved[3];
+} MPDP_CACHE_ALIGNED;
+
+/*
+ * One queue's shared state. Writers: (P) the primary, under the slot's seq;
+ * (O) the owner (stats); (A) any process (claim CAS, reset baseline).
+ */
+struct mpdp_eth_queue_shm {
+	/* (A) claim: 0 free, else MPDP_ETH_OWNER(proc_id, pid); CAS only */
+	_Atomic uint64_t owner;
+	uint16_t nb_desc;          /* (P) as set up; 0 = not set up */
+	uint16_t pad0;
+	uint32_t mempool_id;       /* (P) rx: pool the queue receives into */
+	mpdp_shm_off_t drv_off;    /* (P) the driver's shared queue state, or 0 */
+	uint64_t drv_data[4];      /* (P) small driver data */
+	uint8_t pad1[MPDP_CACHE_LINE_SIZE - 56];
+	struct mpdp_eth_queue_stats_shm stats;  /* (O) */
+	struct mpdp_eth_queue_stats_shm base;   /* (A) values at the last reset */
+};
+MPDP_STATIC_ASSERT(sizeof(struct mpdp_eth_queue_shm) == 3 * MPDP_CACHE_LINE_SIZE,
+		   "queue slot is three cache lines");
+
+#define MPDP_ETH_OWNER(proc_id, pid) (((uint64_t)(uint32_t)(pid) << 16) | (uint64_t)((proc_id) + 1))
+#define MPDP_ETH_OWNER_PROC(o) ((int)((o) & 0xffff) - 1)
+#define MPDP_ETH_OWNER_PID(o) ((int)((o) >> 16))
+
+/*
+ * A port's shared slot. Data only (DESIGN.md rule 1).
+ *
+ * Consistency: the primary changes everything marked (P) between two
+ * increments of seq (odd while it writes: a seqlock). Readers copy what they
+ * need, then re-read seq; an odd or changed seq means retry. state is also
+ * written under seq, with release, and read with acquire. generation counts
+ * the slot's reuse: a twin built for another generation is stale.
+ */
+struct mpdp_eth_dev_shm {
+	_Atomic uint32_t seq;             /* (P) seqlock */
+	_Atomic uint32_t state;           /* (P) enum mpdp_eth_state */
+	uint32_t generation;              /* (P) */
+	uint16_t port_id;                 /* (I) */
+	uint16_t pad0;
+	char name[MPDP_NAME_SIZE];        /* (P) */
+	char driver[MPDP_NAME_SIZE];      /* (P) looked up by name in every process */
+	char bus[8];                      /* (P) "vdev", "pci" */
+	int32_t numa_node;                /* (P) */
+	uint16_t max_rx_queues, max_tx_queues;  /* (P) set by probe */
+	uint16_t min_desc, max_desc;      /* (P) set by probe */
+	uint16_t min_mtu, max_mtu;        /* (P) set by probe */
+	uint16_t nb_rx_queues, nb_tx_queues;  /* (P) configure */
+	uint16_t mtu;                     /* (P) */
+	uint8_t promiscuous;              /* (P) */
+	uint8_t pad1;
+	struct mpdp_ether_addr mac;       /* (P) */
+	uint16_t pad2;
+	struct mpdp_eth_link link;        /* (P) published by the primary's driver */
+	mpdp_shm_off_t drv_off;           /* (P) the driver's shared port state, or 0 */
+	uint64_t drv_len;                 /* (P) its length (checked before use) */
+	uint64_t drv_data[8];             /* (P) small driver data */
+	char devargs[512];                /* (P) */
+	struct mpdp_eth_queue_shm rxq[MPDP_ETH_MAX_QUEUES];
+	struct mpdp_eth_queue_shm txq[MPDP_ETH_MAX_QUEUES];
+} MPDP_CACHE_ALIGNED;
+
+/* The port table memzone, "mpdp.ethdev". */
+struct mpdp_eth_table_shm {
+	uint32_t magic;                   /* (I) MPDP_ETH_TABLE_MAGIC */
+	uint32_t version;                 /* (I) MPDP_ETH_TABLE_VERSION */
+	uint32_t max_ports;               /* (I) MPDP_MAX_PORTS */
+	uint32_t slot_size;               /* (I) sizeof(struct mpdp_eth_dev_shm) */
+	_Atomic uint64_t changes;         /* (P) bumped (release) after every change */
+	uint8_t pad[MPDP_CACHE_LINE_SIZE - 24];
+	struct mpdp_eth_dev_shm ports[MPDP_MAX_PORTS];
+};
+
+struct mpdp_eth_driver;
+
+/*
+ * A port's process-local twin. ethdev owns it; drivers read it and own
+ * priv, rxq[] and txq[] (their handles).
+ */
+struct mpdp_eth_dev {
+	uint16_t port_id;
+	struct mpdp_eth_dev_shm *shm;        /* this process's pointer to the slot */
+	const struct mpdp_eth_driver *drv;   /* NULL: driver missing in this process */
+	void *priv;                          /* driver's process-private port state */
+	uint32_t generation;                 /* slot generation this twin was built for */
+	uint32_t config_seq;                 /* slot seq the queue handles were built from */
+	void *rxq[MPDP_ETH_MAX_QUEUES];      /* queue handles in this process, or NULL */
+	void *txq[MPDP_ETH_MAX_QUEUES];
+};
+
+/* Driver hooks. All optional except queue_attach, rx_burst, tx_burst. */
+struct mpdp_eth_dev_ops {
+	/* primary only */
+	int (*configure)(struct mpdp_eth_dev *dev);
+	int (*rx_queue_setup)(struct mpdp_eth_dev *dev, uint16_t q, uint16_t nb_desc,
+			      struct mpdp_mempool *mp);
+	int (*tx_queue_setup)(struct mpdp_eth_dev *dev, uint16_t q, uint16_t nb_desc);
+	void (*queue_release)(struct mpdp_eth_dev *dev, enum mpdp_eth_dir dir, uint16_t q);
+	int (*start)(struct mpdp_eth_dev *dev);
+	void (*stop)(struct mpdp_eth_dev *dev);
+	void (*close)(struct mpdp_eth_dev *dev);
+	int (*link_update)(struct mpdp_eth_dev *dev);   /* writes dev->shm->link */
+	int (*promiscuous_set)(struct mpdp_eth_dev *dev, int on);
+	int (*macaddr_set)(struct mpdp_eth_dev *dev, const struct mpdp_ether_addr *mac);
+	int (*mtu_set)(struct mpdp_eth_dev *dev, uint16_t mtu);
+
+	/* every process */
+	int (*attach)(struct mpdp_eth_dev *dev);
+	void (*detach)(struct mpdp_eth_dev *dev);
+	int (*queue_attach)(struct mpdp_eth_dev *dev, enum mpdp_eth_dir dir, uint16_t q,
+			    void **handle);
+	void (*queue_detach)(struct mpdp_eth_dev *dev, enum mpdp_eth_dir dir, uint16_t q,
+			     void *handle);
+	/* driver-specific extended stats after the generic ones; same contract as
+	 * mpdp_eth_xstats_get() */
+	int (*xstats_get)(struct mpdp_eth_dev *dev, struct mpdp_eth_xstat *xs, unsigned int n);
+	void (*xstats_reset)(struct mpdp_eth_dev *dev);
+
+	mpdp_eth_rx_burst_t rx_burst;
+	mpdp_eth_tx_burst_t tx_burst;
+};
+
+enum mpdp_bus_type {
+	MPDP_BUS_VDEV = 1,
+	MPDP_BUS_PCI,
+};
+
+struct mpdp_eth_driver {
+	/* Unique; a vdev "net_ring0" goes to the driver with the longest name
+	 * that prefixes it ("net_ring"). */
+	const char *name;
+	enum mpdp_bus_type bus;
+	/* pci: ids this driver takes, terminated by {0, 0} */
+	const struct mpdp_pci_id *pci_ids;
+	/* vdev: accepted keys, NULL-terminated (others are refused before probe) */
+	const char *const *devargs_keys;
+	/* one line for --help and error messages: "queues=N,size=N,peer=NAME" */
+	const char *devargs_help;
+	/*
+	 * Primary: create the port(s) for a device. Return 0 when created, a
+	 * positive value when the device is not for this driver (PCI: skip it,
+	 * keep probing others), or a negative errno with one line in err (the
+	 * caller logs it; for PCI the device is recorded as skipped and probing
+	 * continues, for --vdev mpdp_init() fails).
+	 */
+	int (*probe_vdev)(const struct mpdp_devargs *da, const char *devargs_str, char *err,
+			  size_t err_size);
+	int (*probe_pci)(const struct mpdp_pci_device *pdev, char *err, size_t err_size);
+	const struct mpdp_eth_dev_ops *ops;
+};
+
+/* Register a driver in this process. Returns 0, -EEXIST (name taken), -EINVAL. */
+int mpdp_eth_driver_register(const struct mpdp_eth_driver *drv);
+/* The driver of this name linked into this process, or NULL. */
+const struct mpdp_eth_driver *mpdp_eth_driver_find(const char *name);
+
+#define MPDP_ETH_DRIVER_REGISTER(drv)                                          \
+	__attribute__((constructor)) static void mpdp_eth_driver_ctor_##drv(void) \
+	{                                                                      \
+		(void)mpdp_eth_driver_register(&(drv));                        \
+	}
+
+/*
+ * Primary, from a probe hook: reserve a slot named name (state CREATING),
+ * fill its identity (driver, bus, devargs) and give back this process's
+ * twin. The driver then fills dev->shm (capabilities, MAC, link, drv_off)
+ * and calls mpdp_eth_dev_publish(); on failure it calls
+ * mpdp_eth_dev_release(). Returns the twin, or NULL with *err = -EEXIST,
+ * -ENOSPC, -EPERM, -ENAMETOOLONG.
+ */
+struct mpdp_eth_dev *mpdp_eth_dev_create(const char *name, const struct mpdp_eth_driver *drv,
+					 const char *devargs, int *err);
+/* CREATING -> READY; runs the driver's attach in the primary; announces it. */
+int mpdp_eth_dev_publish(struct mpdp_eth_dev *dev);
+/* Give a CREATING slot back (probe failed). */
+void mpdp_eth_dev_release(struct mpdp_eth_dev *dev);
+
+/*
+ * Primary: start / finish a change of dev->shm fields marked (P) outside
+ * the ethdev calls (e.g. a driver updating link or MAC on its own).
+ */
+void mpdp_eth_dev_write_begin(struct mpdp_eth_dev *dev);
+void mpdp_eth_dev_write_end(struct mpdp_eth_dev *dev);
+
+/*
+ * Add to a queue's counters. Only the queue's owner calls it (one writer),
+ * so a relaxed load and store suffice; readers may see either value.
+ */
+static inline void mpdp_eth_queue_stats_add(_Atomic uint64_t *counter, uint64_t v)
+{
+	atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + v,
+			      memory_order_relaxed);
+}
+
+static inline struct mpdp_eth_queue_stats_shm *mpdp_eth_queue_stats(struct mpdp_eth_dev *dev,
+								    enum mpdp_eth_dir dir,
+								    uint16_t q)
+{
+	return dir == MPDP_ETH_RX ? &dev->shm->rxq[q].stats : &dev->shm->txq[q].stats;
+}
+
+/* Burst functions that return 0: for queues with nothing behind them. */
+uint16_t mpdp_eth_burst_none(void *q, struct mpdp_mbuf **pkts, uint16_t n);
+
+#endif /* MPDP_ETHDEV_DRIVER_H */
