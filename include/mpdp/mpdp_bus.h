@@ -57,7 +57,10 @@ struct mpdp_devargs {
  * *da is then unspecified. Errors: empty name, name too long or with
  * characters outside [A-Za-z0-9_.:-], a key without '=', an empty key, a
  * duplicate key, a key or value too long, more than MPDP_DEVARGS_MAX_KV
- * pairs. Pure function, any thread.
+ * pairs. Pure function, any thread. The value runs from the first '=' to
+ * the next ',' (so it may hold '=' and ':', never ','); an empty pair (",,"
+ * or a trailing ',') is an error. -ENAMETOOLONG: name, key or value too
+ * long; -E2BIG: too many pairs, or s longer than MPDP_DEVARGS_STR_SIZE - 1.
  */
 int mpdp_devargs_parse(const char *s, struct mpdp_devargs *da, char *err, size_t err_size);
 
@@ -65,8 +68,10 @@ int mpdp_devargs_parse(const char *s, struct mpdp_devargs *da, char *err, size_t
 const char *mpdp_devargs_get(const struct mpdp_devargs *da, const char *key);
 
 /*
- * Unsigned value of key in [min, max], or def when absent. Returns 0, or
- * -EINVAL with a line in err naming the device, key, value and range.
+ * Unsigned value of key in [min, max], or def when absent. The value is
+ * decimal or 0x-prefixed hex, nothing else (no sign, space, suffix; "" is
+ * invalid). Returns 0, or -EINVAL with a line in err naming the device, key,
+ * value and range (*out untouched).
  */
 int mpdp_devargs_get_uint(const struct mpdp_devargs *da, const char *key, uint64_t min,
 			  uint64_t max, uint64_t def, uint64_t *out, char *err, size_t err_size);
@@ -172,11 +177,31 @@ struct mpdp_bus_skipped {
 };
 
 /*
- * Call cb for every device the primary skipped, in scan order. Any process.
- * Stops when cb returns non-zero and returns that value, else the number
- * visited; -ENODEV before mpdp_init() or when the table is missing.
+ * Call cb for every device the primary skipped, in scan order. Any process,
+ * any thread, also while the primary is still adding entries (it sees a
+ * prefix of the final list). Stops when cb returns non-zero and returns that
+ * value, else the number visited; -ENODEV before mpdp_init() or when the
+ * table is missing, -EPROTO when it has another layout, -ESHUTDOWN in a
+ * secondary whose primary has left.
  */
 typedef int (*mpdp_bus_skipped_cb_t)(const struct mpdp_bus_skipped *s, void *arg);
 int mpdp_bus_skipped_walk(mpdp_bus_skipped_cb_t cb, void *arg);
+
+/* ------------------------------ library-internal, used by lib/ethdev */
+
+/*
+ * Primary, while it probes: reserve the skipped-device table (memzone
+ * "mpdp.bus.skipped", empty). Returns 0 (also when it exists already in this
+ * instance) or -errno from mpdp_memzone_reserve() (logged).
+ */
+int mpdp_bus_skipped_init_(void);
+
+/*
+ * Primary: append a copy of *s (strings truncated to the table's sizes).
+ * Readers in any process see it once this returns. Returns 0, -ENOSPC when
+ * MPDP_BUS_SKIPPED_MAX entries are recorded (logged once per instance),
+ * -ENODEV before mpdp_bus_skipped_init_(), -EINVAL for a NULL s.
+ */
+int mpdp_bus_skipped_add_(const struct mpdp_bus_skipped *s);
 
 #endif /* MPDP_BUS_H */

@@ -267,10 +267,12 @@ int mpdp_eth_queue_owner(uint16_t port, enum mpdp_eth_dir dir, uint16_t q, int *
 			 int *pid);
 
 /*
- * Port events, delivered on this process's control thread after the
- * process's twin table changed. In a secondary: a port appeared (attached
- * or unavailable), was closed, or changed configuration. In the primary:
- * after its own changes. One callback per process; NULL removes it.
+ * Port events, delivered after this process's twin table changed, with no
+ * lock held. In a secondary: a port appeared (attached or unavailable), was
+ * closed, or changed configuration; delivered on the control thread when the
+ * primary's announcement arrives, or on the thread whose control call found
+ * the change first. In the primary: on the thread that made the change. One
+ * callback per process; NULL removes it. Returns 0.
  */
 enum mpdp_eth_event {
 	MPDP_ETH_EVENT_NEW = 1,

@@ -97,6 +97,7 @@ struct mpdp_eth_dev_shm {
 	_Atomic uint32_t seq;             /* (P) seqlock */
 	_Atomic uint32_t state;           /* (P) enum mpdp_eth_state */
 	uint32_t generation;              /* (P) */
+	uint32_t queue_gen;               /* (P) bumped when the queue set-up changes */
 	uint16_t port_id;                 /* (I) */
 	uint16_t pad0;
 	char name[MPDP_NAME_SIZE];        /* (P) */
@@ -231,6 +232,12 @@ const struct mpdp_eth_driver *mpdp_eth_driver_find(const char *name);
  */
 struct mpdp_eth_dev *mpdp_eth_dev_create(const char *name, const struct mpdp_eth_driver *drv,
 					 const char *devargs, int *err);
+/*
+ * This process's twin of a port (live, or CREATING in the primary's probe),
+ * or NULL. For drivers that link ports (a ring pair). Process-local.
+ */
+struct mpdp_eth_dev *mpdp_eth_dev_get(uint16_t port);
+
 /* CREATING -> READY; runs the driver's attach in the primary; announces it. */
 int mpdp_eth_dev_publish(struct mpdp_eth_dev *dev);
 /* Give a CREATING slot back (probe failed). */

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ethdev_private.h - process-local state of the port layer and the
+ * interfaces between its files.
+ *
+ * Locking: one recursive mutex per process (eth.lock) serialises every
+ * control call, the sync of the twin table and the probe, on any thread of
+ * this process. Driver hooks run under it and may call the public API back.
+ * Event callbacks run after it is dropped. The fast path takes no lock: it
+ * reads mpdp_eth_fp_, whose entries for a queue change only while no process
+ * may poll that queue (see mpdp_ethdev.h, queue ownership).
+ */
+#ifndef ETHDEV_PRIVATE_H
+#define ETHDEV_PRIVATE_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <mpdp/mpdp_ethdev.h>
+#include <mpdp/mpdp_ethdev_driver.h>
+#include <mpdp/mpdp_log.h>
+
+#define ETH_LOG(level, ...) mpdp_log(MPDP_LOG_##level, "ethdev", __VA_ARGS__)
+#define ETH_TABLE_MZ "mpdp.ethdev"
+
+struct eth_local {
+	pthread_mutex_t lock;
+	int ready;                                  /* table attached */
+	int primary;
+	struct mpdp_eth_table_shm *table;
+	uint64_t seen_changes;                      /* secondary: last table change synced */
+	struct mpdp_eth_dev devs[MPDP_MAX_PORTS];
+	uint8_t present[MPDP_MAX_PORTS];            /* a twin exists (available or not) */
+	uint8_t available[MPDP_MAX_PORTS];          /* ... and has its driver here */
+	uint32_t queue_gen[MPDP_MAX_PORTS];         /* shm queue_gen the handles were built from */
+	unsigned int write_depth[MPDP_MAX_PORTS];   /* primary: nested write_begin */
+	mpdp_eth_event_cb_t event_cb;
+	void *event_arg;
+};
+
+extern struct eth_local eth;
+
+/* Events collected under the lock and delivered after it. */
+struct eth_events {
+	unsigned int n;
+	struct {
+		uint16_t port;
+		enum mpdp_eth_event ev;
+	} e[4 * MPDP_MAX_PORTS];
+};
+
+static inline void eth_event_add(struct eth_events *evs, uint16_t port, enum mpdp_eth_event ev)
+{
+	if (evs != NULL && evs->n < MPDP_DIM(evs->e)) {
+		evs->e[evs->n].port = port;
+		evs->e[evs->n].ev = ev;
+		evs->n++;
+	}
+}
+
+void eth_events_deliver(const struct eth_events *evs);
+void eth_lock(void);
+void eth_unlock(void);
+
+/* ethdev.c */
+void eth_fp_reset_port(uint16_t port);
+void eth_twin_queues_detach(struct mpdp_eth_dev *dev);
+void eth_twin_detach(uint16_t port);
+void eth_announce(void);                 /* primary: changes++ and IPC to secondaries */
+void eth_sync_locked(struct eth_events *evs);
+int eth_close_locked(uint16_t port, int force);
+int eth_stop_locked(uint16_t port);
+int eth_table_create(void);
+
+/* eth_driver.c */
+const struct mpdp_eth_driver *eth_driver_for_vdev(const char *name);
+const struct mpdp_eth_driver *eth_driver_for_pci(uint16_t vendor, uint16_t device);
+void eth_driver_names(char *buf, size_t size, enum mpdp_bus_type bus);
+
+/* called by the runtime (declared for it in lib/eal/eal_private.h) */
+int mpdp_dev_init_primary_(void);
+int mpdp_dev_init_secondary_(void);
+void mpdp_dev_fini_(void);
+
+/* eth_probe.c */
+int eth_probe_vdev(const char *devargs, uint16_t *port);
+int eth_probe_pci_one(const char *addr, uint16_t *port);
+
+#endif /* ETHDEV_PRIVATE_H */
