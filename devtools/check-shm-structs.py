@@ -48,6 +48,8 @@ ALLOWED_STRUCTS = {
 # they keep it instead of *_shm; they are checked exactly like *_shm structs.
 SHARED_STRUCTS = {
     "mpdp_mbuf": "a packet buffer: metadata inside a mempool object",
+    "mpdp_ether_addr": "six bytes of an Ethernet address, in packets and port slots",
+    "mpdp_eth_link": "link speed and flags, published by the primary in the port slot",
 }
 
 # Integer typedefs whose only use is to hold a process virtual address.

@@ -41,6 +41,11 @@ int mpdp_eth_driver_register(const struct mpdp_eth_driver *drv)
 	return 0;
 }
 
+unsigned int eth_driver_count(void)
+{
+	return nb_drivers;
+}
+
 const struct mpdp_eth_driver *mpdp_eth_driver_find(const char *name)
 {
 	for (unsigned int i = 0; i < nb_drivers; i++)

@@ -67,7 +67,7 @@ struct pci_ctx {
 	struct mpdp_pci_addr allow[MPDP_MAX_DEV_OPTIONS], block[MPDP_MAX_DEV_OPTIONS];
 	unsigned int nb_allow, nb_block;
 	uint8_t allow_seen[MPDP_MAX_DEV_OPTIONS];
-	const struct mpdp_pci_addr *only;   /* hot-plug of one device */
+	const struct mpdp_pci_addr *only;   /* hot-plug of one device: log, do not record */
 	int found;
 	int rc;                             /* hot-plug: the probe result */
 	uint16_t port;
@@ -82,10 +82,15 @@ static int in_list(const struct mpdp_pci_addr *list, unsigned int n,
 	return -1;
 }
 
-static void skip(const struct mpdp_pci_device *d, int loud, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void skip(const struct pci_ctx *c, const struct mpdp_pci_device *d, int loud,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static void skip(const struct mpdp_pci_device *d, int loud, const char *fmt, ...)
+/*
+ * One log line and, at the scan in mpdp_init(), one record in the shared
+ * table. A hot-plug attempt only logs: retrying it must not fill the table.
+ */
+static void skip(const struct pci_ctx *c, const struct mpdp_pci_device *d, int loud,
+		 const char *fmt, ...)
 {
 	struct mpdp_bus_skipped s;
 	va_list ap;
@@ -103,7 +108,8 @@ static void skip(const struct mpdp_pci_device *d, int loud, const char *fmt, ...
 	mpdp_log(loud ? MPDP_LOG_NOTICE : MPDP_LOG_INFO, "bus.pci",
 		 "skipping %s (%04x:%04x, kernel driver %s): %s", d->name, d->vendor, d->device,
 		 d->kdrv_name[0] ? d->kdrv_name : "none", s.reason);
-	(void)mpdp_bus_skipped_add_(&s);
+	if (c->only == NULL)
+		(void)mpdp_bus_skipped_add_(&s);
 }
 
 static int pci_device(const struct mpdp_pci_device *d, void *arg)
@@ -123,17 +129,17 @@ static int pci_device(const struct mpdp_pci_device *d, void *arg)
 	if (allowed >= 0)
 		c->allow_seen[allowed] = 1;
 	if (c->only == NULL && c->nb_allow > 0 && allowed < 0) {
-		skip(d, 0, "not in the -a list");
+		skip(c, d, 0, "not in the -a list");
 		return 0;
 	}
 	if (in_list(c->block, c->nb_block, &d->addr) >= 0) {
-		skip(d, 1, "blocked by -b");
+		skip(c, d, 1, "blocked by -b");
 		return 0;
 	}
 	if (d->kdrv != MPDP_PCI_KDRV_VFIO && d->kdrv != MPDP_PCI_KDRV_UIO_GENERIC &&
 	    d->kdrv != MPDP_PCI_KDRV_IGB_UIO) {
 		/* the bus decides, for every driver alike (DESIGN.md rule 4) */
-		skip(d, drv != NULL || allowed >= 0 || c->only != NULL,
+		skip(c, d, drv != NULL || allowed >= 0 || c->only != NULL,
 		     d->kdrv_name[0] ? "bound to kernel driver %s, not vfio-pci, uio_pci_generic or igb_uio"
 				     : "%sno kernel driver bound; needs vfio-pci, uio_pci_generic or igb_uio",
 		     d->kdrv_name);
@@ -141,7 +147,7 @@ static int pci_device(const struct mpdp_pci_device *d, void *arg)
 		return 0;
 	}
 	if (drv == NULL) {
-		skip(d, allowed >= 0 || c->only != NULL, "no mpdp driver for %04x:%04x", d->vendor,
+		skip(c, d, allowed >= 0 || c->only != NULL, "no mpdp driver for %04x:%04x", d->vendor,
 		     d->device);
 		c->rc = -ENOENT;
 		return 0;
@@ -150,12 +156,12 @@ static int pci_device(const struct mpdp_pci_device *d, void *arg)
 	if (rc < 0) {
 		mpdp_log(MPDP_LOG_ERR, "bus.pci", "%s: driver %s failed: %s", d->name, drv->name,
 			 err[0] ? err : strerror(-rc));
-		skip(d, 1, "driver %s failed: %.60s", drv->name, err[0] ? err : strerror(-rc));
+		skip(c, d, 1, "driver %s failed: %.60s", drv->name, err[0] ? err : strerror(-rc));
 		c->rc = rc;
 		return 0;
 	}
 	if (rc > 0) {
-		skip(d, 1, "driver %s declined it", drv->name);
+		skip(c, d, 1, "driver %s declined it", drv->name);
 		c->rc = -ENOENT;
 		return 0;
 	}
@@ -261,6 +267,19 @@ int mpdp_dev_init_primary_(void)
 	rc = mpdp_dev_options_get(&o);
 	if (rc != 0)
 		return rc;
+	if (eth_driver_count() == 0) {
+		/*
+		 * A program without drivers cannot make ports: no port table, no
+		 * bus scan (its secondaries see no ports). Asking it for devices
+		 * is an error, not something to ignore.
+		 */
+		if (o.nb_vdevs > 0 || o.nb_allow > 0) {
+			ETH_LOG(ERR, "%s given, but this program has no device drivers",
+				o.nb_vdevs > 0 ? "--vdev" : "-a");
+			return -EINVAL;
+		}
+		return 0;
+	}
 	rc = eth_table_create();
 	if (rc != 0)
 		return rc;

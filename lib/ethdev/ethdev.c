@@ -1564,8 +1564,13 @@ int mpdp_dev_init_secondary_(void)
 	struct mpdp_memzone mz;
 	int rc = mpdp_memzone_lookup(ETH_TABLE_MZ, &mz);
 
+	if (rc == -ENOENT) {
+		/* a primary without drivers has no ports: neither do we */
+		ETH_LOG(INFO, "the primary has no port table: no ports");
+		return 0;
+	}
 	if (rc != 0) {
-		ETH_LOG(ERR, "the primary has no port table (%s)", strerror(-rc));
+		ETH_LOG(ERR, "cannot look up the port table: %s", strerror(-rc));
 		return rc;
 	}
 	if (mz.len < sizeof(struct mpdp_eth_table_shm))

@@ -75,6 +75,7 @@ int eth_table_create(void);
 /* eth_driver.c */
 const struct mpdp_eth_driver *eth_driver_for_vdev(const char *name);
 const struct mpdp_eth_driver *eth_driver_for_pci(uint16_t vendor, uint16_t device);
+unsigned int eth_driver_count(void);
 void eth_driver_names(char *buf, size_t size, enum mpdp_bus_type bus);
 
 /* called by the runtime (declared for it in lib/eal/eal_private.h) */

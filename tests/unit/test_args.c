@@ -6,6 +6,10 @@
  * malformed option refused with -EINVAL, exactly one log line naming the
  * option and its value, and nothing created; the option forms the usage text
  * documents (--opt VALUE, --opt=VALUE); init twice; cleanup without init.
+ * The device options (--vdev, -a, -b, --sysfs-root, --no-pci): empty,
+ * missing and too long values, more than MPDP_MAX_DEV_OPTIONS of one kind,
+ * and what mpdp_dev_options_get() returns (their meaning is tested with
+ * the bus and ethdev layers).
  */
 #include <errno.h>
 #include <grp.h>
@@ -143,10 +147,11 @@ static void test_help(void)
 	CHECK_EQ(mpdp_init_failed(-ENOENT, "x"), 1);
 	fflush(stdout);
 
-	static const char *const documented[] = { "--proc-type", "--prefix",      "--mem",
-						  "--huge",      "--no-huge",     "-l, --lcores",
-						  "--log-level", "--runtime-dir", "--group",
-						  "-h, --help" };
+	static const char *const documented[] = { "--proc-type",   "--prefix",      "--mem",
+						  "--huge",        "--no-huge",     "-l, --lcores",
+						  "--log-level",   "--runtime-dir", "--group",
+						  "-h, --help",    "--vdev",        "-a, --allow",
+						  "-b, --block",   "--no-pci",      "--sysfs-root" };
 	for (size_t i = 0; i < MPDP_DIM(documented); i++)
 		CHECK(strstr(mpdp_usage(), documented[i]) != NULL);
 }
@@ -254,12 +259,137 @@ static void test_malformed(void)
 		{ { "--runtime-dir", "--" }, "--runtime-dir", NULL },
 		{ { "--group" }, "--group", NULL },
 		{ { "--proc-type" }, "--proc-type", NULL },
+		/* device options: empty or missing values */
+		{ { "--vdev", "" }, "--vdev", "" },
+		{ { "--vdev=" }, "--vdev", "" },
+		{ { "--vdev" }, "--vdev", NULL },
+		{ { "--vdev", "--", "app" }, "--vdev", NULL },
+		{ { "-a", "" }, "-a/--allow", "" },
+		{ { "--allow=" }, "-a/--allow", "" },
+		{ { "-a" }, "-a", NULL },
+		{ { "--allow" }, "--allow", NULL },
+		{ { "-b", "" }, "-b/--block", "" },
+		{ { "-b" }, "-b", NULL },
+		{ { "--block", "--" }, "--block", NULL },
+		{ { "--sysfs-root", "" }, "--sysfs-root", "" },
+		{ { "--sysfs-root" }, "--sysfs-root", NULL },
+		{ { "--no-pci=1" }, "--no-pci=1", NULL },
 		/* the first bad option is the one reported; later ones are not parsed */
 		{ { "--mem", "abc", "--foo" }, "--mem", "abc" },
 	};
 
 	for (size_t i = 0; i < MPDP_DIM(cases); i++)
 		check_bad(&cases[i]);
+}
+
+/* mpdp_init() with the test's runtime dir and prefix and any number of options. */
+static int init_many(const char *const *extra)
+{
+	static char *argv[2 * (MPDP_MAX_DEV_OPTIONS + 1) + 16];
+	int argc = 0;
+
+	argv[argc++] = "unit";
+	argv[argc++] = "--runtime-dir";
+	argv[argc++] = unit_rt.dir;
+	argv[argc++] = "--prefix";
+	argv[argc++] = unit_rt.prefix;
+	for (; *extra != NULL && argc < (int)MPDP_DIM(argv) - 1; extra++)
+		argv[argc++] = (char *)*extra;
+	argv[argc] = NULL;
+	return mpdp_init(argc, argv);
+}
+
+/*
+ * Device options at their limits: MPDP_MAX_DEV_OPTIONS of a kind and
+ * MPDP_DEV_OPTION_SIZE - 1 characters are taken, one more is refused with a
+ * line naming the option and the value.
+ */
+static void test_dev_option_limits(void)
+{
+	static char values[MPDP_MAX_DEV_OPTIONS + 1][32];
+	static char long_value[MPDP_DEV_OPTION_SIZE + 1];
+	const char *list[2 * (MPDP_MAX_DEV_OPTIONS + 1) + 8];
+	struct mpdp_dev_options o;
+	int n, nl;
+
+	CHECK_EQ(mpdp_dev_options_get(&o), -ENODEV);
+
+	/* 33 of a kind: the 33rd is named */
+	for (unsigned int kind = 0; kind < 3; kind++) {
+		static const char *const opt[] = { "--vdev", "-a", "--block" };
+		static const char *const named[] = { "--vdev", "-a/--allow", "-b/--block" };
+
+		nl = 0;
+		for (int i = 0; i <= MPDP_MAX_DEV_OPTIONS; i++) {
+			snprintf(values[i], sizeof(values[i]), kind ? "0000:00:%02x.0" : "net_null%d",
+				 i);
+			list[nl++] = opt[kind];
+			list[nl++] = values[i];
+		}
+		list[nl] = NULL;
+		unit_log_capture();
+		CHECK_EQ(init_many(list), -EINVAL);
+		unit_log_release();
+		CHECK_EQ(unit_log_count(), 1);
+		if (unit_log_count() >= 1) {
+			const char *m = unit_log_get(0)->message;
+			char quoted[40];
+
+			snprintf(quoted, sizeof(quoted), "'%s'", values[MPDP_MAX_DEV_OPTIONS]);
+			CHECK(strstr(m, named[kind]) != NULL && strstr(m, quoted) != NULL &&
+			      strstr(m, "32") != NULL);
+		}
+		CHECK_RT_EMPTY();
+	}
+
+	/* too long: 512 characters; 511 would be taken */
+	memset(long_value, 'x', MPDP_DEV_OPTION_SIZE);
+	long_value[MPDP_DEV_OPTION_SIZE] = '\0';
+	for (unsigned int i = 0; i < 3; i++) {
+		static const char *const opt[] = { "--vdev", "-a", "-b" };
+
+		list[0] = opt[i];
+		list[1] = long_value;
+		list[2] = NULL;
+		unit_log_capture();
+		CHECK_EQ(unit_init_list(list), -EINVAL);
+		unit_log_release();
+		CHECK_EQ(unit_log_count(), 1);
+		if (unit_log_count() >= 1)
+			CHECK(strstr(unit_log_get(0)->message, "longer than 511") != NULL);
+		CHECK_RT_EMPTY();
+	}
+
+	/*
+	 * What the runtime hands to the device layer: 32 blocked addresses,
+	 * --no-pci (so nothing is scanned) and a sysfs root, as given.
+	 */
+	nl = 0;
+	list[nl++] = "--no-huge";
+	list[nl++] = "--no-pci";
+	list[nl++] = "--sysfs-root=/nonexistent/sysfs";
+	for (int i = 0; i < MPDP_MAX_DEV_OPTIONS; i++) {
+		snprintf(values[i], sizeof(values[i]), "0000:00:%02x.0", i);
+		list[nl++] = i % 2 ? "-b" : "--block";
+		list[nl++] = values[i];
+	}
+	list[nl] = NULL;
+	n = init_many(list);
+	CHECK_EQ(n, 4 + nl);
+	if (n > 0) {
+		memset(&o, 0, sizeof(o));
+		CHECK_EQ(mpdp_dev_options_get(&o), 0);
+		CHECK_EQ(o.no_pci, 1);
+		CHECK(strcmp(o.sysfs_root, "/nonexistent/sysfs") == 0);
+		CHECK_EQ(o.nb_vdevs, 0);
+		CHECK_EQ(o.nb_allow, 0);
+		CHECK_EQ(o.nb_block, MPDP_MAX_DEV_OPTIONS);
+		for (int i = 0; i < MPDP_MAX_DEV_OPTIONS; i++)
+			CHECK(strcmp(o.block[i], values[i]) == 0);
+		CHECK_EQ(mpdp_cleanup(), 0);
+		CHECK_EQ(mpdp_dev_options_get(&o), -ENODEV);
+	}
+	CHECK_RT_EMPTY();
 }
 
 /* A CPU that exists in the numbering but is not ours: refused like a bad value. */
@@ -431,6 +561,7 @@ int main(void)
 	test_separator_only();
 	test_help();
 	test_malformed();
+	test_dev_option_limits();
 	test_cpu_not_allowed();
 	test_value_forms();
 	test_group();
