@@ -204,6 +204,7 @@ struct mpdp_mempool {
 	uint32_t cache_flushthresh;
 	uint32_t lcore_stride;
 	uint32_t poison_skip;
+	uint64_t table_off;        /* the pool-table entry this handle was made for */
 	char name[MPDP_MEMPOOL_NAME_SIZE];
 };
 
@@ -253,8 +254,16 @@ struct mpdp_mempool *mpdp_mempool_attach_id_(uint32_t id);
 
 /* This process's handles by pool id (filled by create/lookup/attach). */
 extern struct mpdp_mempool *_Atomic mpdp_mempool_by_id_[MPDP_MEMPOOL_MAX];
+/* The shared pool table's entries, mapped in this process (NULL before use). */
+extern _Atomic uint64_t *mpdp_mempool_table_;
 
-/* The pool with table index id, attached in this process; NULL if none. */
+/*
+ * The pool with table index id, attached in this process; NULL if none.
+ * Another process may free a pool and a new one take its id: the handle is
+ * used only while the table entry still names the pool it was made for
+ * (one relaxed load of a read-mostly shared line), else the slow path
+ * attaches to whatever the entry names now.
+ */
 static inline struct mpdp_mempool *mpdp_mempool_from_id(uint32_t id)
 {
 	struct mpdp_mempool *mp;
@@ -262,7 +271,11 @@ static inline struct mpdp_mempool *mpdp_mempool_from_id(uint32_t id)
 	if (mpdp_unlikely(id >= MPDP_MEMPOOL_MAX))
 		return NULL;
 	mp = atomic_load_explicit(&mpdp_mempool_by_id_[id], memory_order_acquire);
-	return mpdp_likely(mp != NULL) ? mp : mpdp_mempool_attach_id_(id);
+	if (mpdp_likely(mp != NULL) &&
+	    mpdp_likely(atomic_load_explicit(&mpdp_mempool_table_[id], memory_order_relaxed) ==
+			mp->table_off))
+		return mp;
+	return mpdp_mempool_attach_id_(id);
 }
 
 static inline struct mpdp_mempool_objhdr_shm *mpdp_mempool_objhdr(const void *obj)

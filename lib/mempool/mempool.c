@@ -25,6 +25,15 @@
 #include "mempool_private.h"
 
 struct mpdp_mempool *_Atomic mpdp_mempool_by_id_[MPDP_MEMPOOL_MAX];
+_Atomic uint64_t *mpdp_mempool_table_;
+
+/*
+ * Handles replaced because their pool was freed elsewhere and the id reused:
+ * another thread of this process may still hold the old pointer for a
+ * moment, so they are freed only at cleanup.
+ */
+static struct mpdp_mempool *retired[MPDP_MEMPOOL_MAX * 4];
+static unsigned int nb_retired;
 
 static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mempool_table_shm *table; /* this process; reset at cleanup */
@@ -62,6 +71,7 @@ static struct mempool_table_shm *table_find(int create, int *err)
 		return NULL;
 	}
 	table = mz.addr;
+	mpdp_mempool_table_ = table->slot;
 	return table;
 }
 
@@ -141,26 +151,42 @@ static void handle_drop_locked(uint32_t id)
 	free(mp);
 }
 
+/* The pool behind id's handle was freed by another process: retire the handle. */
+static void handle_retire_locked(uint32_t id)
+{
+	struct mpdp_mempool *mp = atomic_load(&mpdp_mempool_by_id_[id]);
+
+	if (mp == NULL)
+		return;
+	if (nb_retired == MPDP_DIM(retired)) {
+		handle_drop_locked(id); /* pathological churn: no more room to defer */
+		return;
+	}
+	atomic_store(&mpdp_mempool_by_id_[id], NULL);
+	retired[nb_retired++] = mp; /* its backend handle stays with it until cleanup */
+}
+
 /* Attach this process to the pool published in slot id (handles_lock held). */
 static struct mpdp_mempool *attach_locked(uint32_t id, int *err)
 {
 	struct mempool_table_shm *t = table_find(0, err);
 	struct mpdp_mempool_shm *shm;
 	struct mpdp_mempool *mp;
-	uint64_t off;
+	uint64_t off, slot;
 	int rc;
 
 	if (t == NULL)
 		return NULL;
-	off = atomic_load_explicit(&t->slot[id], memory_order_acquire);
-	if (!mempool_slot_published(off)) {
+	slot = atomic_load_explicit(&t->slot[id], memory_order_acquire);
+	if (!mempool_slot_published(slot)) {
 		*err = -ENOENT;
 		return NULL;
 	}
+	off = mempool_slot_off(slot);
 	mp = atomic_load(&mpdp_mempool_by_id_[id]);
-	if (mp != NULL && mpdp_shm_off(mp->shm) == off)
+	if (mp != NULL && mp->table_off == slot)
 		return mp;
-	handle_drop_locked(id); /* a pool this process knew under that id is gone */
+	handle_retire_locked(id); /* a pool this process knew under that id is gone */
 	if (!mpdp_shm_off_valid(off, sizeof(*shm))) {
 		*err = -EPROTO;
 		return NULL;
@@ -177,6 +203,7 @@ static struct mpdp_mempool *attach_locked(uint32_t id, int *err)
 		return NULL;
 	}
 	handle_fill(mp, shm);
+	mp->table_off = slot;
 	mp->ops = mempool_ops_find(shm->ops_name);
 	if (mp->ops == NULL) {
 		/* once per pool: mbuf frees of its objects come here per packet */
@@ -382,8 +409,10 @@ struct mpdp_mempool *mpdp_mempool_create(const char *name, unsigned int n, unsig
 	/* publish: the pool first, then the table entry that leads to it */
 	atomic_store_explicit(&shm->magic, MPDP_MEMPOOL_MAGIC, memory_order_release);
 	handle_drop_locked((uint32_t)id);
+	mp->table_off = mz.offset |
+			((atomic_fetch_add(&t->serial, 1) & 0xffffULL) << 48);
 	atomic_store_explicit(&mpdp_mempool_by_id_[id], mp, memory_order_release);
-	atomic_store_explicit(&t->slot[id], mz.offset, memory_order_release);
+	atomic_store_explicit(&t->slot[id], mp->table_off, memory_order_release);
 	pthread_mutex_unlock(&handles_lock);
 	MP_LOG(DEBUG, "mempool '%s' (id %d): %u x %u B, cache %u, backend %s%s", name, id, n,
 	       elt_size, cache_size, ops_name, flags & MPDP_MEMPOOL_F_DEBUG ? ", debug" : "");
@@ -407,10 +436,11 @@ fail:
 static int find_id(struct mempool_table_shm *t, const char *name)
 {
 	for (int i = 0; i < MPDP_MEMPOOL_MAX; i++) {
-		uint64_t off = atomic_load_explicit(&t->slot[i], memory_order_acquire);
+		uint64_t slot = atomic_load_explicit(&t->slot[i], memory_order_acquire);
+		uint64_t off = mempool_slot_off(slot);
 		const struct mpdp_mempool_shm *shm;
 
-		if (!mempool_slot_published(off) || !mpdp_shm_off_valid(off, sizeof(*shm)))
+		if (!mempool_slot_published(slot) || !mpdp_shm_off_valid(off, sizeof(*shm)))
 			continue;
 		shm = mpdp_shm_ptr(off);
 		if (strncmp(shm->name, name, sizeof(shm->name)) == 0)
@@ -702,10 +732,11 @@ int mpdp_mempool_walk(mpdp_mempool_walk_cb_t cb, void *arg)
 	if (t == NULL)
 		return rc == -ENOENT ? 0 : rc;
 	for (uint32_t i = 0; i < MPDP_MEMPOOL_MAX; i++) {
-		uint64_t off = atomic_load_explicit(&t->slot[i], memory_order_acquire);
+		uint64_t slot = atomic_load_explicit(&t->slot[i], memory_order_acquire);
+		uint64_t off = mempool_slot_off(slot);
 		const struct mpdp_mempool_shm *shm;
 
-		if (!mempool_slot_published(off) || !mpdp_shm_off_valid(off, sizeof(*shm)))
+		if (!mempool_slot_published(slot) || !mpdp_shm_off_valid(off, sizeof(*shm)))
 			continue;
 		shm = mpdp_shm_ptr(off);
 		if (!shm_sane(shm, i))
@@ -846,6 +877,13 @@ void mpdp_mempool_detach_all_(void)
 	pthread_mutex_lock(&handles_lock);
 	for (uint32_t id = 0; id < MPDP_MEMPOOL_MAX; id++)
 		handle_drop_locked(id);
+	for (unsigned int i = 0; i < nb_retired; i++) {
+		if (retired[i]->ops->detach != NULL)
+			retired[i]->ops->detach(retired[i]);
+		free(retired[i]);
+	}
+	nb_retired = 0;
 	table = NULL;
+	mpdp_mempool_table_ = NULL;
 	pthread_mutex_unlock(&handles_lock);
 }

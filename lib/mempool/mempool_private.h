@@ -27,13 +27,30 @@
  */
 #define MEMPOOL_TABLE_ZONE "mpdp.mempools"
 
+/*
+ * The pool table. A slot is 0 (free), pid << 1 | 1 (being created by pid),
+ * or, published, the pool's heap offset (even, below 2^48) with a serial
+ * number in the top 16 bits: a pool freed and another created at the same
+ * offset under the same id still make a different slot value, so a handle
+ * made for the first one is never taken for the second (from_id compares
+ * the whole value).
+ */
 struct mempool_table_shm {
 	_Atomic uint64_t slot[MPDP_MEMPOOL_MAX];
+	_Atomic uint64_t serial; /* (A) bumped by each create */
 };
+
+#define MEMPOOL_SLOT_OFF_MASK ((1ULL << 48) - 1)
 
 static inline int mempool_slot_published(uint64_t v)
 {
 	return v != 0 && (v & 1) == 0;
+}
+
+/* Heap offset of the pool a published slot value names. */
+static inline uint64_t mempool_slot_off(uint64_t v)
+{
+	return v & MEMPOOL_SLOT_OFF_MASK;
 }
 
 /* The table in this process (made if missing); NULL with *err on failure. */
