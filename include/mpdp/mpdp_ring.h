@@ -504,4 +504,30 @@ static inline unsigned int mpdp_ring_capacity(const struct mpdp_ring *r)
 	return r->capacity;
 }
 
+/* ---- inspection (tools) ------------------------------------------------- */
+
+/* A ring described by value, for tools. */
+struct mpdp_ring_info {
+	char name[MPDP_RING_NAME_SIZE];
+	uint32_t size;           /* slots, a power of two */
+	uint32_t capacity;       /* values it can hold */
+	uint32_t count;          /* values in it now (a snapshot) */
+	uint32_t flags;          /* MPDP_RING_F_* */
+	mpdp_shm_off_t offset;   /* of the ring's shared header */
+};
+
+/*
+ * Call cb for every ring of the instance (every memzone named "rg.*" that
+ * holds a sane ring), in heap order. The names are collected under the
+ * instance lock first and each ring is looked up afterwards, so cb may call
+ * any function; a ring freed in between is left out, and one whose memzone
+ * does not hold a sane ring (being created, or corrupt) is left out and
+ * logged at debug level. Reads shared memory only: this process need not have
+ * attached the rings. Stops when cb returns non-zero and returns that value,
+ * else the number of rings visited; -ENODEV before mpdp_init(), -ENOMEM.
+ * Any process, any thread.
+ */
+typedef int (*mpdp_ring_walk_cb_t)(const struct mpdp_ring_info *info, void *arg);
+int mpdp_ring_walk(mpdp_ring_walk_cb_t cb, void *arg);
+
 #endif /* MPDP_RING_H */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ring.c - control path of mpdp_ring: create, attach, detach, free. The data
+ * ring.c - control path of mpdp_ring: create, attach, detach, free, walk. The data
  * path is inline in mpdp_ring.h.
  */
 #include <errno.h>
@@ -160,4 +160,83 @@ void mpdp_ring_free(struct mpdp_ring *r)
 	if (zone_name(zname, sizeof(zname), r->name) == 0)
 		mpdp_memzone_free(zname);
 	free(r);
+}
+
+/* Names of the "rg.*" memzones, collected under the instance lock. */
+struct ring_names {
+	char (*names)[MPDP_NAME_SIZE];
+	unsigned int n;
+};
+
+static int collect_ring_zone(const struct mpdp_memzone *mz, void *arg)
+{
+	struct ring_names *rn = arg;
+
+	/* no memzone call here: mpdp_memzone_walk() holds the instance lock */
+	if (strncmp(mz->name, "rg.", 3) == 0 && rn->n < MPDP_MAX_MEMZONES)
+		snprintf(rn->names[rn->n++], MPDP_NAME_SIZE, "%s", mz->name);
+	return 0;
+}
+
+/* Describe the ring in memzone mz; -EPROTO when it does not hold a sane one. */
+static int ring_info_fill(const struct mpdp_memzone *mz, struct mpdp_ring_info *info)
+{
+	const struct mpdp_ring_shm *shm = mz->addr;
+	uint32_t size, mask, capacity, prod_tail, cons_tail, count;
+
+	if (mz->len < sizeof(*shm))
+		return -EPROTO;
+	/* another process may be creating or freeing it: read each field once */
+	size = shm->size;
+	mask = shm->mask;
+	capacity = shm->capacity;
+	if (shm->magic != MPDP_RING_MAGIC || !MPDP_IS_POW2(size) || mask != size - 1 ||
+	    capacity == 0 || capacity > mask ||
+	    sizeof(*shm) + (size_t)size * sizeof(uint64_t) > mz->len)
+		return -EPROTO;
+	memset(info, 0, sizeof(*info));
+	memcpy(info->name, shm->name, sizeof(info->name));
+	info->name[sizeof(info->name) - 1] = '\0';
+	info->size = size;
+	info->capacity = capacity;
+	info->flags = shm->flags;
+	info->offset = mz->offset;
+	/* as mpdp_ring_count(): a snapshot, bounded by the capacity */
+	prod_tail = atomic_load_explicit(&shm->prod.tail, memory_order_acquire);
+	cons_tail = atomic_load_explicit(&shm->cons.tail, memory_order_acquire);
+	count = (prod_tail - cons_tail) & mask;
+	info->count = count > capacity ? capacity : count;
+	return 0;
+}
+
+int mpdp_ring_walk(mpdp_ring_walk_cb_t cb, void *arg)
+{
+	struct ring_names rn = { .names = NULL, .n = 0 };
+	struct mpdp_ring_info info;
+	struct mpdp_memzone mz;
+	int rc, visited = 0;
+
+	rn.names = calloc(MPDP_MAX_MEMZONES, sizeof(*rn.names));
+	if (rn.names == NULL)
+		return -ENOMEM;
+	rc = mpdp_memzone_walk(collect_ring_zone, &rn);
+	if (rc < 0)
+		goto out;
+	for (unsigned int i = 0; i < rn.n; i++) {
+		if (mpdp_memzone_lookup(rn.names[i], &mz) != 0)
+			continue; /* freed since the walk */
+		if (ring_info_fill(&mz, &info) != 0) {
+			RING_LOG(DEBUG, "memzone '%s' does not hold a sane ring; left out",
+				 rn.names[i]);
+			continue;
+		}
+		rc = cb(&info, arg);
+		if (rc != 0)
+			goto out;
+		visited++;
+	}
+	rc = visited;
+out:
+	free(rn.names);
+	return rc;
 }
