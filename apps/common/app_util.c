@@ -158,6 +158,9 @@ void app_signals_install(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop_signal;
+	/* restart: a stop signal during a write must not leave stdout in error
+	 * (sleeps are still cut short: nanosleep is never restarted) */
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
