@@ -22,6 +22,8 @@ packages=(
 	libclang-rt-14-dev	# ASan/UBSan runtimes for clang
 	iproute2		# ip, for the netns/veth tests
 	procps			# ps, pgrep, for the multi-process tests
+	strace			# proves the PCI scan opens no device file (tests/bus)
+	groff-base		# renders the man pages in tests/apps
 )
 
 missing=()
