@@ -177,11 +177,12 @@ int mpdp_eth_dev_configure(uint16_t port, uint16_t nb_rx_queues, uint16_t nb_tx_
 			   const struct mpdp_eth_conf *conf);
 
 /*
- * Set up receive queue q with nb_desc descriptors (the driver rounds it as
- * it needs, within min_desc..max_desc), receiving into mbufs from mp.
+ * Set up receive queue q with nb_desc descriptors, receiving into mbufs
+ * from mp. nb_desc 0 means 1024; the count is then clamped to the port's
+ * min_desc..max_desc (as DPDK drivers round to what they support).
  * CONFIGURED only. Returns 0, -EPERM, -ENODEV, -EBUSY (started, or the queue
- * is claimed by another process), -EINVAL (q out of range, nb_desc out of
- * range, mp NULL or not a packet pool big enough for the MTU), -ENOMEM.
+ * is claimed by another process), -EINVAL (q out of range, mp NULL or not a
+ * packet pool), -ENOMEM, or the driver's error.
  */
 int mpdp_eth_rx_queue_setup(uint16_t port, uint16_t q, uint16_t nb_desc,
 			    struct mpdp_mempool *mp);

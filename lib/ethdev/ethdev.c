@@ -78,26 +78,30 @@ __attribute__((constructor)) static void eth_local_init(void)
 void eth_lock(void)
 {
 	pthread_mutex_lock(&eth.lock);
+	eth.lock_depth++;
 }
 
+/*
+ * Unlock; the outermost unlock delivers the events queued meanwhile, with no
+ * lock held, so a callback may call the API. Whatever call first saw a
+ * change (a sync from IPC, a find, an info), its events reach the callback.
+ */
 void eth_unlock(void)
 {
+	struct eth_events evs;
+	mpdp_eth_event_cb_t cb = NULL;
+	void *arg = NULL;
+
+	evs.n = 0;
+	if (--eth.lock_depth == 0 && eth.pending.n > 0) {
+		evs = eth.pending;
+		eth.pending.n = 0;
+		cb = eth.event_cb;
+		arg = eth.event_arg;
+	}
 	pthread_mutex_unlock(&eth.lock);
-}
-
-void eth_events_deliver(const struct eth_events *evs)
-{
-	mpdp_eth_event_cb_t cb;
-	void *arg;
-
-	eth_lock();
-	cb = eth.event_cb;
-	arg = eth.event_arg;
-	eth_unlock();
-	if (cb == NULL)
-		return;
-	for (unsigned int i = 0; i < evs->n; i++)
-		cb(evs->e[i].port, evs->e[i].ev, arg);
+	for (unsigned int i = 0; cb != NULL && i < evs.n; i++)
+		cb(evs.e[i].port, evs.e[i].ev, arg);
 }
 
 int mpdp_eth_event_callback_set(mpdp_eth_event_cb_t cb, void *arg)
@@ -262,7 +266,7 @@ void eth_twin_detach(uint16_t port)
 }
 
 /* Secondary: build the twin of a live slot. Returns 0, or -EAGAIN if the slot moved. */
-static int twin_attach(uint16_t port, uint32_t seq, struct eth_events *evs)
+static int twin_attach(uint16_t port, uint32_t seq)
 {
 	struct mpdp_eth_dev_shm *s = &eth.table->ports[port];
 	struct mpdp_eth_dev *dev = &eth.devs[port];
@@ -294,7 +298,7 @@ static int twin_attach(uint16_t port, uint32_t seq, struct eth_events *evs)
 		dev->drv = drv;
 		eth.available[port] = 1;
 	}
-	eth_event_add(evs, port, MPDP_ETH_EVENT_NEW);
+	eth_event_add(port, MPDP_ETH_EVENT_NEW);
 	return 0;
 }
 
@@ -303,7 +307,7 @@ static int twin_attach(uint16_t port, uint32_t seq, struct eth_events *evs)
  * Slots caught mid-change are left for the next call (they will announce
  * again when they are done).
  */
-void eth_sync_locked(struct eth_events *evs)
+void eth_sync_locked(void)
 {
 	uint64_t changes;
 	int pending = 0;
@@ -329,11 +333,11 @@ void eth_sync_locked(struct eth_events *evs)
 		qgen = s->queue_gen;
 		if (eth.present[p] && (!state_live(st) || eth.devs[p].generation != gen)) {
 			eth_twin_detach(p);
-			eth_event_add(evs, p, MPDP_ETH_EVENT_CLOSED);
+			eth_event_add(p, MPDP_ETH_EVENT_CLOSED);
 		}
 		if (!state_live(st))
 			continue;
-		if (!eth.present[p] && twin_attach(p, seq, evs) != 0) {
+		if (!eth.present[p] && twin_attach(p, seq) != 0) {
 			pending = 1;
 			continue;
 		}
@@ -345,7 +349,7 @@ void eth_sync_locked(struct eth_events *evs)
 				eth.queue_gen[p] = qgen - 1;
 				pending = 1;
 			}
-			eth_event_add(evs, p, MPDP_ETH_EVENT_CONFIGURED);
+			eth_event_add(p, MPDP_ETH_EVENT_CONFIGURED);
 		}
 	}
 	if (!pending)
@@ -354,12 +358,9 @@ void eth_sync_locked(struct eth_events *evs)
 
 void mpdp_eth_dev_sync(void)
 {
-	struct eth_events evs = { 0 };
-
 	eth_lock();
-	eth_sync_locked(&evs);
+	eth_sync_locked();
 	eth_unlock();
-	eth_events_deliver(&evs);
 }
 
 /*
@@ -367,14 +368,14 @@ void mpdp_eth_dev_sync(void)
  * its live twin. Returns the twin or NULL with *rc set; the lock is held
  * either way, release it with leave().
  */
-static struct mpdp_eth_dev *enter(uint16_t port, int *rc, struct eth_events *evs)
+static struct mpdp_eth_dev *enter(uint16_t port, int *rc)
 {
 	eth_lock();
 	if (!eth.ready) {
 		*rc = -ENODEV;
 		return NULL;
 	}
-	eth_sync_locked(evs);
+	eth_sync_locked();
 	if (port >= MPDP_MAX_PORTS || !eth.present[port] || !state_live(port_state(port))) {
 		*rc = -ENODEV;
 		return NULL;
@@ -383,17 +384,15 @@ static struct mpdp_eth_dev *enter(uint16_t port, int *rc, struct eth_events *evs
 	return &eth.devs[port];
 }
 
-static void leave(struct eth_events *evs)
+static void leave(void)
 {
 	eth_unlock();
-	if (evs != NULL)
-		eth_events_deliver(evs);
 }
 
 /* enter() for calls only the primary may make. */
 static struct mpdp_eth_dev *enter_primary(uint16_t port, const char *what, int *rc)
 {
-	struct mpdp_eth_dev *dev = enter(port, rc, NULL);
+	struct mpdp_eth_dev *dev = enter(port, rc);
 
 	if (dev != NULL && !eth.primary) {
 		ETH_LOG(ERR, "port %u: %s is a primary-only call (this is a secondary)", port, what);
@@ -409,14 +408,13 @@ int mpdp_eth_dev_is_valid(uint16_t port)
 {
 	int rc, ok;
 
-	ok = enter(port, &rc, NULL) != NULL;
-	leave(NULL);
+	ok = enter(port, &rc) != NULL;
+	leave();
 	return ok;
 }
 
 uint16_t mpdp_eth_port_next(uint16_t port)
 {
-	struct eth_events evs = { 0 };
 	uint16_t p;
 
 	eth_lock();
@@ -424,11 +422,11 @@ uint16_t mpdp_eth_port_next(uint16_t port)
 		eth_unlock();
 		return MPDP_MAX_PORTS;
 	}
-	eth_sync_locked(&evs);
+	eth_sync_locked();
 	for (p = port; p < MPDP_MAX_PORTS; p++)
 		if (eth.present[p] && state_live(port_state(p)))
 			break;
-	leave(&evs);
+	leave();
 	return p;
 }
 
@@ -453,7 +451,7 @@ int mpdp_eth_dev_find(const char *name, uint16_t *port)
 		eth_unlock();
 		return -ENODEV;
 	}
-	eth_sync_locked(NULL);
+	eth_sync_locked();
 	for (uint16_t p = 0; p < MPDP_MAX_PORTS; p++) {
 		if (eth.present[p] && state_live(port_state(p)) &&
 		    strncmp(eth.table->ports[p].name, name, MPDP_NAME_SIZE) == 0) {
@@ -523,7 +521,7 @@ int mpdp_eth_dev_info_get(uint16_t port, struct mpdp_eth_dev_info *info)
 
 	if (info == NULL)
 		return -EINVAL;
-	if (enter(port, &rc, NULL) != NULL) {
+	if (enter(port, &rc) != NULL) {
 		rc = slot_snapshot(port, &tmp);
 		if (rc == 0 && !state_live(tmp.state))
 			rc = -ENODEV;
@@ -534,7 +532,7 @@ int mpdp_eth_dev_info_get(uint16_t port, struct mpdp_eth_dev_info *info)
 	}
 	if (rc == -ENODEV && !eth.ready)
 		rc = -ENOENT;
-	leave(NULL);
+	leave();
 	return rc;
 }
 
@@ -619,15 +617,14 @@ static const char *dir_name(enum mpdp_eth_dir dir)
 
 int mpdp_eth_queue_claim(uint16_t port, enum mpdp_eth_dir dir, uint16_t q)
 {
-	struct eth_events evs = { 0 };
-	struct mpdp_eth_dev *dev = enter(port, &(int){ 0 }, &evs);
+	struct mpdp_eth_dev *dev = enter(port, &(int){ 0 });
 	struct mpdp_eth_queue_shm *qs;
 	uint64_t me, cur;
 	uint32_t seq;
 	int rc = 0;
 
 	if (dev == NULL) {
-		leave(&evs);
+		leave();
 		return -ENODEV;
 	}
 	if ((dir != MPDP_ETH_RX && dir != MPDP_ETH_TX) || q >= MPDP_ETH_MAX_QUEUES ||
@@ -635,20 +632,20 @@ int mpdp_eth_queue_claim(uint16_t port, enum mpdp_eth_dir dir, uint16_t q)
 	    queue_slot(dev, dir, q)->nb_desc == 0) {
 		ETH_LOG(ERR, "port %u (%s): cannot claim %s queue %u: no such queue set up", port,
 			dev->shm->name, dir_name(dir), q);
-		leave(&evs);
+		leave();
 		return -EINVAL;
 	}
 	if (!eth.available[port]) {
 		ETH_LOG(ERR, "port %u (%s): cannot claim %s queue %u: driver %s is not in this "
 			     "program", port, dev->shm->name, dir_name(dir), q, dev->shm->driver);
-		leave(&evs);
+		leave();
 		return -ENOTSUP;
 	}
 	qs = queue_slot(dev, dir, q);
 	me = MPDP_ETH_OWNER(mpdp_proc_id(), getpid());
 	seq = atomic_load(&dev->shm->seq);
 	if (!eth.primary && ((seq & 1) || eth.queue_gen[port] != dev->shm->queue_gen)) {
-		leave(&evs);
+		leave();
 		return -EAGAIN;
 	}
 	cur = 0;
@@ -673,13 +670,13 @@ int mpdp_eth_queue_claim(uint16_t port, enum mpdp_eth_dir dir, uint16_t q)
 		(void)atomic_compare_exchange_strong(&qs->owner, &mine, 0);
 		rc = -EAGAIN;
 	}
-	leave(&evs);
+	leave();
 	return rc;
 }
 
 int mpdp_eth_queue_release(uint16_t port, enum mpdp_eth_dir dir, uint16_t q)
 {
-	struct mpdp_eth_dev *dev = enter(port, &(int){ 0 }, NULL);
+	struct mpdp_eth_dev *dev = enter(port, &(int){ 0 });
 	uint64_t me;
 	int rc = 0;
 
@@ -690,14 +687,14 @@ int mpdp_eth_queue_release(uint16_t port, enum mpdp_eth_dir dir, uint16_t q)
 	else if (me = MPDP_ETH_OWNER(mpdp_proc_id(), getpid()),
 		 !atomic_compare_exchange_strong(&queue_slot(dev, dir, q)->owner, &me, 0))
 		rc = -EPERM;
-	leave(NULL);
+	leave();
 	return rc;
 }
 
 int mpdp_eth_queue_owner(uint16_t port, enum mpdp_eth_dir dir, uint16_t q, int *proc_id,
 			 int *pid)
 {
-	struct mpdp_eth_dev *dev = enter(port, &(int){ 0 }, NULL);
+	struct mpdp_eth_dev *dev = enter(port, &(int){ 0 });
 	uint64_t o;
 	int rc = 0;
 
@@ -716,7 +713,7 @@ int mpdp_eth_queue_owner(uint16_t port, enum mpdp_eth_dir dir, uint16_t q, int *
 				*pid = MPDP_ETH_OWNER_PID(o);
 		}
 	}
-	leave(NULL);
+	leave();
 	return rc;
 }
 
@@ -788,11 +785,9 @@ static void queues_unset_all(struct mpdp_eth_dev *dev)
 
 static void announce_event(uint16_t port, enum mpdp_eth_event ev)
 {
-	struct eth_events evs = { 0 };
-
 	eth_announce();
-	eth_event_add(&evs, port, ev);
-	leave(&evs);
+	eth_event_add(port, ev);
+	leave();
 }
 
 int mpdp_eth_dev_configure(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq,
@@ -873,7 +868,7 @@ int mpdp_eth_dev_configure(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq,
 	announce_event(port, MPDP_ETH_EVENT_CONFIGURED);
 	return 0;
 out:
-	leave(NULL);
+	leave();
 	return rc;
 }
 
@@ -947,7 +942,7 @@ static int queue_setup(uint16_t port, enum mpdp_eth_dir dir, uint16_t q, uint16_
 	mpdp_eth_dev_write_end(dev);
 	eth_announce();
 out:
-	leave(NULL);
+	leave();
 	return rc;
 }
 
@@ -1007,7 +1002,7 @@ int mpdp_eth_dev_start(uint16_t port)
 		return 0;
 	}
 out:
-	leave(NULL);
+	leave();
 	return rc;
 }
 
@@ -1032,14 +1027,14 @@ int mpdp_eth_dev_stop(uint16_t port)
 	int rc;
 
 	if (enter_primary(port, "stop", &rc) == NULL) {
-		leave(NULL);
+		leave();
 		return rc;
 	}
 	if (eth_stop_locked(port)) {
 		announce_event(port, MPDP_ETH_EVENT_STOPPED);
 		return 0;
 	}
-	leave(NULL);
+	leave();
 	return 0;
 }
 
@@ -1089,17 +1084,16 @@ int eth_close_locked(uint16_t port, int force)
 
 int mpdp_eth_dev_close(uint16_t port)
 {
-	struct eth_events evs = { 0 };
 	int rc;
 
 	if (enter_primary(port, "close", &rc) == NULL) {
-		leave(NULL);
+		leave();
 		return rc;
 	}
 	rc = eth_close_locked(port, 0);
 	if (rc == 0)
-		eth_event_add(&evs, port, MPDP_ETH_EVENT_CLOSED);
-	leave(&evs);
+		eth_event_add(port, MPDP_ETH_EVENT_CLOSED);
+	leave();
 	return rc;
 }
 
@@ -1110,7 +1104,7 @@ int mpdp_eth_promiscuous_set(uint16_t port, int on)
 
 	dev = enter_primary(port, "promiscuous mode", &rc);
 	if (dev == NULL) {
-		leave(NULL);
+		leave();
 		return rc;
 	}
 	mpdp_eth_dev_write_begin(dev);
@@ -1120,7 +1114,7 @@ int mpdp_eth_promiscuous_set(uint16_t port, int on)
 		dev->shm->promiscuous = on != 0;
 	mpdp_eth_dev_write_end(dev);
 	eth_announce();
-	leave(NULL);
+	leave();
 	return rc;
 }
 
@@ -1135,7 +1129,7 @@ int mpdp_eth_macaddr_set(uint16_t port, const struct mpdp_ether_addr *mac)
 	}
 	dev = enter_primary(port, "MAC address set", &rc);
 	if (dev == NULL) {
-		leave(NULL);
+		leave();
 		return rc;
 	}
 	mpdp_eth_dev_write_begin(dev);
@@ -1145,7 +1139,7 @@ int mpdp_eth_macaddr_set(uint16_t port, const struct mpdp_ether_addr *mac)
 		dev->shm->mac = *mac;
 	mpdp_eth_dev_write_end(dev);
 	eth_announce();
-	leave(NULL);
+	leave();
 	return rc;
 }
 
@@ -1156,7 +1150,7 @@ int mpdp_eth_mtu_set(uint16_t port, uint16_t mtu)
 
 	dev = enter_primary(port, "MTU set", &rc);
 	if (dev == NULL) {
-		leave(NULL);
+		leave();
 		return rc;
 	}
 	if (port_state(port) == MPDP_ETH_STATE_STARTED) {
@@ -1176,7 +1170,7 @@ int mpdp_eth_mtu_set(uint16_t port, uint16_t mtu)
 		mpdp_eth_dev_write_end(dev);
 		eth_announce();
 	}
-	leave(NULL);
+	leave();
 	return rc;
 }
 
@@ -1187,7 +1181,7 @@ int mpdp_eth_link_update(uint16_t port)
 
 	dev = enter_primary(port, "link update", &rc);
 	if (dev == NULL) {
-		leave(NULL);
+		leave();
 		return rc;
 	}
 	if (dev->drv->ops->link_update != NULL) {
@@ -1196,7 +1190,7 @@ int mpdp_eth_link_update(uint16_t port)
 		mpdp_eth_dev_write_end(dev);
 		eth_announce();
 	}
-	leave(NULL);
+	leave();
 	return rc;
 }
 
@@ -1230,12 +1224,12 @@ static uint16_t queues_of(const struct mpdp_eth_dev_shm *s, enum mpdp_eth_dir di
 
 int mpdp_eth_stats_get(uint16_t port, struct mpdp_eth_stats *st)
 {
-	struct mpdp_eth_dev *dev = enter(port, &(int){ 0 }, NULL);
+	struct mpdp_eth_dev *dev = enter(port, &(int){ 0 });
 	struct mpdp_eth_dev_shm *s;
 	uint64_t v[5];
 
 	if (dev == NULL || st == NULL) {
-		leave(NULL);
+		leave();
 		return st == NULL ? -EINVAL : -ENODEV;
 	}
 	s = dev->shm;
@@ -1259,7 +1253,7 @@ int mpdp_eth_stats_get(uint16_t port, struct mpdp_eth_stats *st)
 		st->q_opackets[q] = v[0];
 		st->q_obytes[q] = v[1];
 	}
-	leave(NULL);
+	leave();
 	return 0;
 }
 
@@ -1275,17 +1269,17 @@ static void queue_reset(struct mpdp_eth_queue_shm *qs)
 
 int mpdp_eth_stats_reset(uint16_t port)
 {
-	struct mpdp_eth_dev *dev = enter(port, &(int){ 0 }, NULL);
+	struct mpdp_eth_dev *dev = enter(port, &(int){ 0 });
 
 	if (dev == NULL) {
-		leave(NULL);
+		leave();
 		return -ENODEV;
 	}
 	for (uint16_t q = 0; q < MPDP_ETH_MAX_QUEUES; q++) {
 		queue_reset(&dev->shm->rxq[q]);
 		queue_reset(&dev->shm->txq[q]);
 	}
-	leave(NULL);
+	leave();
 	return 0;
 }
 
@@ -1317,9 +1311,9 @@ int mpdp_eth_xstats_get(uint16_t port, struct mpdp_eth_xstat *xs, unsigned int n
 	rc = mpdp_eth_stats_get(port, &st);
 	if (rc != 0)
 		return rc;
-	dev = enter(port, &rc, NULL);
+	dev = enter(port, &rc);
 	if (dev == NULL) {
-		leave(NULL);
+		leave();
 		return rc;
 	}
 	xstat_put(xs, n, &i, st.ipackets, "rx_good_packets");
@@ -1351,7 +1345,7 @@ int mpdp_eth_xstats_get(uint16_t port, struct mpdp_eth_xstat *xs, unsigned int n
 		if (d > 0)
 			i += (unsigned int)d;
 	}
-	leave(NULL);
+	leave();
 	return (int)i;
 }
 
@@ -1362,10 +1356,10 @@ int mpdp_eth_xstats_reset(uint16_t port)
 
 	if (rc != 0)
 		return rc;
-	dev = enter(port, &rc, NULL);
+	dev = enter(port, &rc);
 	if (dev != NULL && eth.available[port] && dev->drv->ops->xstats_reset != NULL)
 		dev->drv->ops->xstats_reset(dev);
-	leave(NULL);
+	leave();
 	return rc;
 }
 

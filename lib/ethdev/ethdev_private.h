@@ -23,8 +23,18 @@
 #define ETH_LOG(level, ...) mpdp_log(MPDP_LOG_##level, "ethdev", __VA_ARGS__)
 #define ETH_TABLE_MZ "mpdp.ethdev"
 
+/* Events queued under the lock and delivered by the outermost unlock. */
+struct eth_events {
+	unsigned int n;
+	struct {
+		uint16_t port;
+		enum mpdp_eth_event ev;
+	} e[4 * MPDP_MAX_PORTS];
+};
+
 struct eth_local {
 	pthread_mutex_t lock;
+	unsigned int lock_depth;                    /* recursion depth of lock */
 	int ready;                                  /* table attached */
 	int primary;
 	struct mpdp_eth_table_shm *table;
@@ -34,40 +44,33 @@ struct eth_local {
 	uint8_t available[MPDP_MAX_PORTS];          /* ... and has its driver here */
 	uint32_t queue_gen[MPDP_MAX_PORTS];         /* shm queue_gen the handles were built from */
 	unsigned int write_depth[MPDP_MAX_PORTS];   /* primary: nested write_begin */
+	struct eth_events pending;                  /* events for the outermost unlock */
 	mpdp_eth_event_cb_t event_cb;
 	void *event_arg;
 };
 
 extern struct eth_local eth;
 
-/* Events collected under the lock and delivered after it. */
-struct eth_events {
-	unsigned int n;
-	struct {
-		uint16_t port;
-		enum mpdp_eth_event ev;
-	} e[4 * MPDP_MAX_PORTS];
-};
-
-static inline void eth_event_add(struct eth_events *evs, uint16_t port, enum mpdp_eth_event ev)
-{
-	if (evs != NULL && evs->n < MPDP_DIM(evs->e)) {
-		evs->e[evs->n].port = port;
-		evs->e[evs->n].ev = ev;
-		evs->n++;
-	}
-}
-
-void eth_events_deliver(const struct eth_events *evs);
 void eth_lock(void);
 void eth_unlock(void);
+
+/* Under eth.lock. A full queue drops the event (a callback that never
+ * returns cannot make the table grow). */
+static inline void eth_event_add(uint16_t port, enum mpdp_eth_event ev)
+{
+	if (eth.pending.n < MPDP_DIM(eth.pending.e)) {
+		eth.pending.e[eth.pending.n].port = port;
+		eth.pending.e[eth.pending.n].ev = ev;
+		eth.pending.n++;
+	}
+}
 
 /* ethdev.c */
 void eth_fp_reset_port(uint16_t port);
 void eth_twin_queues_detach(struct mpdp_eth_dev *dev);
 void eth_twin_detach(uint16_t port);
 void eth_announce(void);                 /* primary: changes++ and IPC to secondaries */
-void eth_sync_locked(struct eth_events *evs);
+void eth_sync_locked(void);
 int eth_close_locked(uint16_t port, int force);
 int eth_stop_locked(uint16_t port);
 int eth_table_create(void);
