@@ -65,6 +65,27 @@ static void until(struct mt_proc *p, const char *command, const char *key, const
 	MT_FAIL("%s: '%s' never gave %s=%s (last: %s)", p->label, command, key, want, line);
 }
 
+/* Collect p's events until one of them is want (they arrive asynchronously,
+ * possibly after events of earlier changes). */
+static void until_event(struct mt_proc *p, const char *want)
+{
+	char v[512] = "", all[2048] = "";
+
+	for (int i = 0; i < 500; i++) {
+		if (mt_cmd(p, line, sizeof(line), T, "events") == 0 &&
+		    mt_field(line, "list", v, sizeof(v)) && strcmp(v, "-") != 0) {
+			size_t n = strlen(all);
+
+			snprintf(all + n, sizeof(all) - n, "%s%s", n ? "," : "", v);
+			for (char *t = strtok(v, ","); t != NULL; t = strtok(NULL, ","))
+				if (strcmp(t, want) == 0)
+					return;
+		}
+		mt_sleep_ms(10);
+	}
+	MT_FAIL("%s: event %s never came (events: %s)", p->label, want, all);
+}
+
 static void start(struct mt_proc *p, const char *label, const char *var, const char *type,
 		  const struct mt_env *env, struct mt_ready *r)
 {
@@ -183,7 +204,7 @@ int main(void)
 	mt_cmd_ok(&P, line, sizeof(line), T, "hotplug %s", "net_ring7");
 	MT_CHECK(mt_field_ull(line, "port") == 3, "hot-plugged port id: %s", line);
 	until(&S2, "ports", "names", "net_ring0,net_ring1,net_null0,net_ring7");
-	until(&S2, "events", "list", "NEW:3");
+	until_event(&S2, "NEW:3");
 	ok(&P, "configure 3 1 1");
 	ok(&P, "rxq 3 0 256 pp");
 	ok(&P, "txq 3 0 256");
@@ -199,6 +220,7 @@ int main(void)
 	ok(&S2, "release 3 rx 0");
 	ok(&P, "stop 3");
 	ok(&P, "close 3");
+	until_event(&S2, "CLOSED:3");
 	until(&S2, "ports", "count", "3");
 	err(&S2, "ENODEV", "info 3");
 	err(&S2, "ENODEV", "claim 3 rx 0");
