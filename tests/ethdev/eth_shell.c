@@ -25,6 +25,8 @@
  *   stats P | reset P | xstats P (n= then name=value pairs)
  *   events                      events since the last call: list=NEW:0,CLOSED:1
  *   sync                        mpdp_eth_dev_sync()
+ *   skipped                     devices the primary skipped:
+ *                               n= list=NAME/KDRV/REASON-WORD;... (reason's first word)
  *   plus the mp_helper.h commands (procs, quit, ...).
  */
 #include <errno.h>
@@ -36,6 +38,7 @@
 #include <unistd.h>
 
 #include <mpdp/mpdp.h>
+#include <mpdp/mpdp_bus.h>
 #include <mpdp/mpdp_ethdev.h>
 
 #include "../mp/mp_helper.h"
@@ -300,6 +303,26 @@ static void cmd_xstats(uint16_t p)
 	mh_say("OK n=%d m=%d%s", n, m, out);
 }
 
+struct skipped_acc {
+	unsigned int n;
+	size_t len;
+	char out[ES_OUT];
+};
+
+static int skipped_cb(const struct mpdp_bus_skipped *sk, void *arg)
+{
+	struct skipped_acc *a = arg;
+	char word[32];
+
+	sscanf(sk->reason, "%31s", word);
+	if (a->len < sizeof(a->out))
+		a->len += (size_t)snprintf(a->out + a->len, sizeof(a->out) - a->len, "%s%s/%s/%s",
+					   a->n ? ";" : "", sk->name,
+					   sk->kdrv_name[0] ? sk->kdrv_name : "none", word);
+	a->n++;
+	return 0;
+}
+
 static int eth_cmd(int argc, char **argv)
 {
 	const char *c = argv[0];
@@ -412,6 +435,15 @@ static int eth_cmd(int argc, char **argv)
 		mh_say("OK list=%s", ev_log[0] ? ev_log : "-");
 		ev_log[0] = '\0';
 		pthread_mutex_unlock(&ev_lock);
+	} else if (strcmp(c, "skipped") == 0) {
+		static struct skipped_acc acc;
+
+		memset(&acc, 0, sizeof(acc));
+		rc = mpdp_bus_skipped_walk(skipped_cb, &acc);
+		if (rc < 0)
+			mh_say_err(rc, "skipped");
+		else
+			mh_say("OK n=%u list=%s", acc.n, acc.n ? acc.out : "-");
 	} else if (strcmp(c, "sync") == 0) {
 		mpdp_eth_dev_sync();
 		mh_say("OK");
