@@ -4,8 +4,10 @@
 # run.sh - build the benchmarks (release) and run each of them in turn.
 #
 # Every executable build-bench/bench/mpdp-bench-* runs once and prints its own
-# result lines. Benchmarks measure, they never gate: this script fails only
-# when the build fails or a benchmark itself exits non-zero.
+# result lines, then bench/bench_fwd.sh measures forwarding through the tools
+# (mpdp-l2fwd, mpdp-pktgen, mpdp-mp-worker of build-bench) beside DPDK's
+# testpmd. Benchmarks measure, they never gate: this script fails only when
+# the build fails or a benchmark itself exits non-zero.
 
 set -u
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) || exit 1
@@ -38,7 +40,6 @@ for b in build-bench/bench/mpdp-bench-*; do
 done
 if ((${#benches[@]} == 0)); then
 	echo "bench/run.sh: no benchmarks built (build-bench/bench/mpdp-bench-*)"
-	exit 0
 fi
 
 failed=0
@@ -49,4 +50,10 @@ for b in "${benches[@]}"; do
 		failed=$((failed + 1))
 	fi
 done
+
+echo "=== bench_fwd.sh"
+if ! MPDP_BUILD=build-bench bash bench/bench_fwd.sh; then
+	echo "bench/run.sh: bench_fwd.sh exited non-zero" >&2
+	failed=$((failed + 1))
+fi
 ((failed == 0))

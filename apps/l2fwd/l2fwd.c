@@ -10,7 +10,10 @@
  * writer. Tasks are spread round-robin over this process's lcores (the main
  * lcore included), or placed with --config. Ports outside the mask are
  * configured and started too, unpolled, for secondaries such as
- * mpdp-pktgen (unless --no-other-ports).
+ * mpdp-pktgen (unless --no-other-ports). With --tx-first N, each task first
+ * sends N bursts of 64-byte frames from l2fwd's pool on its transmit queue
+ * (as testpmd's --tx-first), so that ports which loop back, such as ring
+ * ports, have packets circulating without a generator.
  *
  * Counters are per task, written by the lcore running it (one writer:
  * relaxed load and store) and summed by the main thread for the stat lines.
@@ -18,11 +21,13 @@
  * Output (one line each, key=value, parsed by tests; see mpdp-l2fwd(1)):
  *   port id=P name=NAME role=fwd|other peer=Q queues=N poll=M mac=MAC
  *   task port=P queue=Q tx_port=R lcore=L
+ *   txfirst port=R queue=Q sent=N dropped=N                (with --tx-first)
  *   ready ports=N tasks=N lcores=N
  *   stats port=P rx=N tx=N dropped=N rx_mpps=X tx_mpps=Y   (every -T seconds)
  *   final port=P rx=N tx=N dropped=N rx_mpps=X tx_mpps=Y   (at the end)
  *   total rx=N tx=N dropped=N
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -42,9 +47,11 @@
 
 #include "app_util.h"
 
-#define MAX_BURST  512
-#define MAX_TASKS  (MPDP_MAX_PORTS * MPDP_ETH_MAX_QUEUES)
-#define POOL_CACHE 256
+#define MAX_BURST      512
+#define MAX_TASKS      (MPDP_MAX_PORTS * MPDP_ETH_MAX_QUEUES)
+#define POOL_CACHE     256
+#define TX_FIRST_MAX   4096 /* bursts per task */
+#define TX_FIRST_FRAME 64   /* bytes, without FCS, as testpmd's txonly default */
 
 static const char usage[] =
 	"\nmpdp-l2fwd [runtime options] -- [options]\n"
@@ -70,6 +77,9 @@ static const char usage[] =
 	"      --duration S      stop after S seconds (default: run until SIGINT/SIGTERM)\n"
 	"      --idle-us N       sleep N microseconds after a pass that received nothing\n"
 	"                        (0 = busy polling, the default; for shared CPUs)\n"
+	"      --tx-first N      before forwarding, send N bursts of 64-byte frames on the\n"
+	"                        transmit queue of every task (1..4096; for ports that\n"
+	"                        loop back, e.g. ring ports, as testpmd's --tx-first)\n"
 	"  -h, --help            show this help\n";
 
 struct task {
@@ -104,6 +114,7 @@ static struct {
 	unsigned int mbufs;
 	int no_other_ports;
 	unsigned int idle_us;
+	unsigned int tx_first; /* bursts per task, 0: none */
 	double stats_period, duration;
 
 	/* state */
@@ -201,6 +212,7 @@ enum {
 	OPT_NO_OTHER,
 	OPT_DURATION,
 	OPT_IDLE_US,
+	OPT_TX_FIRST,
 };
 
 static int parse_options(int argc, char **argv)
@@ -220,6 +232,7 @@ static int parse_options(int argc, char **argv)
 		{ "stats-period", required_argument, NULL, 'T' },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "idle-us", required_argument, NULL, OPT_IDLE_US },
+		{ "tx-first", required_argument, NULL, OPT_TX_FIRST },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -297,6 +310,11 @@ static int parse_options(int argc, char **argv)
 			if (app_parse_u64("--idle-us", optarg, 0, 100000, &v) != 0)
 				return -1;
 			g.idle_us = (unsigned int)v;
+			break;
+		case OPT_TX_FIRST:
+			if (app_parse_u64("--tx-first", optarg, 1, TX_FIRST_MAX, &v) != 0)
+				return -1;
+			g.tx_first = (unsigned int)v;
 			break;
 		case ':':
 			app_err("option '%s' needs a value (see --help)", argv[optind - 1]);
@@ -379,7 +397,8 @@ static int create_pool(unsigned int nb_ports)
 
 	if (n == 0) {
 		uint64_t want = (uint64_t)nb_ports * g.queues * (g.rxd + g.txd) +
-				(uint64_t)g.nb_lcores * (POOL_CACHE * 3 / 2 + g.burst) + 2048;
+				(uint64_t)g.nb_lcores * (POOL_CACHE * 3 / 2 + g.burst) + 2048 +
+				(uint64_t)g.nb_tasks * g.tx_first * g.burst;
 
 		n = want > 65536 ? 65536 : (unsigned int)want;
 	}
@@ -592,6 +611,60 @@ static void release_queues(void)
 		(void)mpdp_eth_queue_release(t->port, MPDP_ETH_RX, t->queue);
 		(void)mpdp_eth_queue_release(t->tx_port, MPDP_ETH_TX, t->queue);
 	}
+}
+
+/*
+ * --tx-first: each task sends tx_first bursts of 64-byte frames on its
+ * transmit queue, from the main thread before any lcore starts (so the
+ * queue's one writer is still this thread). The frames are Ethernet, local
+ * experimental EtherType, addressed as --mac-rewrite would, zero payload.
+ * What a queue does not take is freed and counted. These frames are not in
+ * the forwarding counters.
+ */
+static int tx_first(void)
+{
+	struct mpdp_mbuf *pkts[MAX_BURST];
+
+	for (unsigned int i = 0; i < g.nb_tasks; i++) {
+		struct task *t = &g.tasks[i];
+		uint64_t sent = 0, dropped = 0;
+
+		for (unsigned int b = 0; b < g.tx_first; b++) {
+			uint16_t k;
+
+			if (mpdp_mbuf_alloc_bulk(g.pool, pkts, g.burst) != 0) {
+				app_err("--tx-first: the mbuf pool '%s' is empty after %" PRIu64
+					" frames on port %u queue %u (give a larger --mbufs)",
+					g.pool->name, sent + dropped, t->tx_port, t->queue);
+				return -1;
+			}
+			for (unsigned int j = 0; j < g.burst; j++) {
+				struct mpdp_mbuf *m = pkts[j];
+				uint8_t *d = (uint8_t *)mpdp_mbuf_append(m, TX_FIRST_FRAME);
+				struct mpdp_ether_hdr *eh = (struct mpdp_ether_hdr *)(void *)d;
+
+				if (d == NULL) {
+					app_err("--tx-first: mbufs of pool '%s' cannot hold %d bytes",
+						g.pool->name, TX_FIRST_FRAME);
+					mpdp_mbuf_free_bulk(pkts, g.burst);
+					return -1;
+				}
+				memset(d, 0, TX_FIRST_FRAME);
+				eh->dst = t->dst;
+				eh->src = t->src;
+				eh->ether_type = htons(MPDP_ETHER_TYPE_EXP1);
+			}
+			k = mpdp_eth_tx_burst(t->tx_port, t->queue, pkts, (uint16_t)g.burst);
+			sent += k;
+			if (k < g.burst) {
+				dropped += g.burst - k;
+				mpdp_mbuf_free_bulk(&pkts[k], g.burst - k);
+			}
+		}
+		printf("txfirst port=%u queue=%u sent=%" PRIu64 " dropped=%" PRIu64 "\n",
+		       t->tx_port, t->queue, sent, dropped);
+	}
+	return 0;
 }
 
 /* One pass over an lcore's tasks. Returns the packets received. */
@@ -863,6 +936,9 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < g.nb_tasks; i++)
 		printf("task port=%u queue=%u tx_port=%u lcore=%u\n", g.tasks[i].port,
 		       g.tasks[i].queue, g.tasks[i].tx_port, g.tasks[i].lcore);
+
+	if (g.tx_first > 0 && tx_first() != 0)
+		goto out_teardown;
 
 	g.t_start = app_now_ns();
 	if (launch_lcores() != 0)

@@ -384,7 +384,7 @@ static int claim(uint16_t port, enum mpdp_eth_dir dir, uint16_t q)
 
 /* ---------------------------------------------------------------- frames */
 
-static void fill_frame(struct mpdp_mbuf *m, uint32_t flow, uint64_t seq)
+static void fill_frame(struct mpdp_mbuf *m, uint32_t flow, uint64_t seq, uint64_t now)
 {
 	uint8_t *d = mpdp_mbuf_mtod(m, uint8_t *);
 	struct mpdp_ether_hdr *eh = (struct mpdp_ether_hdr *)(void *)d;
@@ -406,7 +406,7 @@ static void fill_frame(struct mpdp_mbuf *m, uint32_t flow, uint64_t seq)
 	h.flow = htonl(flow);
 	h.len = htonl(g.size);
 	h.seq = be64(seq);
-	h.tx_ns = be64(app_now_ns());
+	h.tx_ns = be64(now);
 	memcpy(d + PG_HDR_OFF, &h, sizeof(h));
 	for (unsigned int i = PG_DATA_OFF; i < g.size; i++)
 		d[i] = (uint8_t)(start + (i - PG_DATA_OFF));
@@ -417,12 +417,15 @@ static void fill_frame(struct mpdp_mbuf *m, uint32_t flow, uint64_t seq)
 /* Make up to n frames; returns how many (fewer when the pool is short). */
 static unsigned int make_frames(struct mpdp_mbuf **pkts, unsigned int n)
 {
+	uint64_t now;
+
 	while (n > 0 && mpdp_mbuf_alloc_bulk(g.pool, pkts, n) != 0)
 		n /= 2; /* the rest are in flight: take what is there */
+	now = app_now_ns();
 	for (unsigned int i = 0; i < n; i++) {
 		uint32_t flow = (uint32_t)(g.generated % g.flows);
 
-		fill_frame(pkts[i], flow, g.tx_seq[flow]++);
+		fill_frame(pkts[i], flow, g.tx_seq[flow]++, now);
 		g.generated++;
 	}
 	return n;

@@ -49,7 +49,7 @@ int main(void)
 	mt_init("eth_control", 60);
 	mt_env_init(&env, "ethctl");
 	mt_start_program(&P, "primary", mt_getenv_path("MPDP_TEST_ETH_A"), "primary", "shell",
-			 &env, &r, "--no-pci", "--vdev", "net_ring0", "--vdev",
+			 &env, &r, "--no-pci", "--vdev", "net_ring0,bytes=1", "--vdev",
 			 "net_null0,size=100", NULL);
 
 	/* the ports exist, in --vdev order, and nothing else */

@@ -91,7 +91,7 @@ static void start(struct mt_proc *p, const char *label, const char *var, const c
 {
 	if (strcmp(type, "primary") == 0)
 		mt_start_program(p, label, mt_getenv_path(var), type, "shell", env, r, "--no-pci",
-				 "--vdev", "net_ring0,queues=2", "--vdev", "net_ring1,peer=net_ring0,queues=2",
+				 "--vdev", "net_ring0,queues=2,bytes=1", "--vdev", "net_ring1,peer=net_ring0,queues=2,bytes=1",
 				 "--vdev", "net_null0", NULL);
 	else
 		mt_start_program(p, label, mt_getenv_path(var), type, "shell", env, r, NULL);
