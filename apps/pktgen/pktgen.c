@@ -116,6 +116,7 @@ static struct {
 	struct flow_rx *rx; /* per flow */
 
 	uint64_t generated, sent, received, dup, reordered, bad, foreign;
+	uint32_t next_flow;        /* flow of the next frame made */
 	uint64_t lat_sum_ns, lat_max_ns;
 	uint8_t scratch[MAX_SIZE]; /* multi-segment frames are checked from a copy */
 } g = { .tx_port = -1,
@@ -423,8 +424,10 @@ static unsigned int make_frames(struct mpdp_mbuf **pkts, unsigned int n)
 		n /= 2; /* the rest are in flight: take what is there */
 	now = app_now_ns();
 	for (unsigned int i = 0; i < n; i++) {
-		uint32_t flow = (uint32_t)(g.generated % g.flows);
+		/* round-robin over the flows without a division per frame */
+		uint32_t flow = g.next_flow;
 
+		g.next_flow = flow + 1 == g.flows ? 0 : flow + 1;
 		fill_frame(pkts[i], flow, g.tx_seq[flow]++, now);
 		g.generated++;
 	}
