@@ -4,6 +4,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -246,4 +247,22 @@ unsigned int app_popcount32(uint32_t v)
 double app_mpps(uint64_t packets, uint64_t ns)
 {
 	return ns == 0 ? 0.0 : (double)packets * 1e3 / (double)ns;
+}
+
+int app_opt_bad(int c, char **argv)
+{
+	if (c == ':')
+		app_err("option '%s' needs a value (see --help)", argv[optind - 1]);
+	else
+		app_err("unknown option '%s' (see --help)", argv[optind - 1]);
+	return -1;
+}
+
+int app_opt_trailing(int argc, char **argv)
+{
+	if (optind < argc) {
+		app_err("unexpected argument '%s' (see --help)", argv[optind]);
+		return -1;
+	}
+	return 0;
 }

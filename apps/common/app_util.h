@@ -60,6 +60,15 @@ void app_print_help(const char *tool_usage);
 void app_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * getopt_long() ended on a bad option (c is ':' for a missing value, else an
+ * unknown option): one error line naming it. Returns -1, for the caller's
+ * return.
+ */
+int app_opt_bad(int c, char **argv);
+/* Arguments left after the options: one error line and -1; none: 0. */
+int app_opt_trailing(int argc, char **argv);
+
+/*
  * Parse an unsigned decimal (or 0x hex) integer in [min, max]. On error
  * prints one line naming the option and the accepted range and returns -1.
  */

@@ -241,18 +241,12 @@ static int parse_options(int argc, char **argv)
 					      &g.stats_period) != 0)
 				return -1;
 			break;
-		case ':':
-			app_err("option '%s' needs a value (see --help)", argv[optind - 1]);
-			return -1;
 		default:
-			app_err("unknown option '%s' (see --help)", argv[optind - 1]);
-			return -1;
+			return app_opt_bad(c, argv);
 		}
 	}
-	if (optind < argc) {
-		app_err("unexpected argument '%s' (see --help)", argv[optind]);
+	if (app_opt_trailing(argc, argv) != 0)
 		return -1;
-	}
 	if (g.tx_port < 0 && g.rx_port < 0) {
 		app_err("give --tx-port, --rx-port or both (see --help)");
 		return -1;

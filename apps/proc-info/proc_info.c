@@ -845,18 +845,12 @@ static int parse_options(int argc, char **argv)
 			if (app_parse_u64("--count", optarg, 0, UINT32_MAX, &opt.count) != 0)
 				return -1;
 			break;
-		case ':':
-			app_err("option '%s' needs a value (see --help)", argv[optind - 1]);
-			return -1;
 		default:
-			app_err("unknown option '%s' (see --help)", argv[optind - 1]);
-			return -1;
+			return app_opt_bad(c, argv);
 		}
 	}
-	if (optind < argc) {
-		app_err("unexpected argument '%s' (see --help)", argv[optind]);
+	if (app_opt_trailing(argc, argv) != 0)
 		return -1;
-	}
 	if (opt.sections == 0)
 		opt.sections = SEC_PORTS | SEC_STATS;
 	if (!opt.have_interval)

@@ -107,10 +107,15 @@ void at_run_expect(struct mt_proc *p, const char *label, const struct mt_argv *a
 	}
 }
 
-int at_json_valid(const char *text)
+/*
+ * Write text (or, text NULL, p's stdout lines) to a temporary file and run
+ * the python3 program py on it. Returns the exit status (256 when it did not
+ * exit), or -1 when python3 is not there.
+ */
+static int python_on(const char *py, const char *text, const struct mt_proc *p)
 {
 	char path[] = "/tmp/mpdp-test-json-XXXXXX";
-	char cmd[512];
+	char cmd[1024];
 	FILE *f;
 	int fd, st;
 
@@ -120,44 +125,38 @@ int at_json_valid(const char *text)
 	MT_ASSERT(fd >= 0, "mkstemp: %s", strerror(errno));
 	f = fdopen(fd, "w");
 	MT_ASSERT(f != NULL, "fdopen: %s", strerror(errno));
-	fputs(text, f);
+	if (text != NULL)
+		fputs(text, f);
+	else
+		for (unsigned int i = 0; i < p->nb_lines; i++)
+			fprintf(f, "%s\n", p->lines[i].text);
 	fclose(f);
-	snprintf(cmd, sizeof(cmd),
-		 "python3 -c 'import json,sys; json.load(open(sys.argv[1]))' %s 2>/dev/null", path);
+	snprintf(cmd, sizeof(cmd), "python3 -c '%s' %s 2>/dev/null", py, path);
 	st = system(cmd);
 	unlink(path);
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 256;
+}
+
+int at_json_valid(const char *text)
+{
+	int rc = python_on("import json,sys; json.load(open(sys.argv[1]))", text, NULL);
+
+	return rc < 0 ? -1 : rc == 0;
 }
 
 int at_json_lines_invalid(const struct mt_proc *p)
 {
-	char path[] = "/tmp/mpdp-test-json-XXXXXX";
-	char cmd[512];
-	FILE *f;
-	int fd, st;
-
-	if (system("command -v python3 >/dev/null 2>&1") != 0)
-		return -1;
-	fd = mkstemp(path);
-	MT_ASSERT(fd >= 0, "mkstemp: %s", strerror(errno));
-	f = fdopen(fd, "w");
-	MT_ASSERT(f != NULL, "fdopen: %s", strerror(errno));
-	for (unsigned int i = 0; i < p->nb_lines; i++)
-		fprintf(f, "%s\n", p->lines[i].text);
-	fclose(f);
 	/* exit status: the number of bad lines (at most 100) */
-	snprintf(cmd, sizeof(cmd),
-		 "python3 -c '\n"
-		 "import json,sys\n"
-		 "bad=0\n"
-		 "for l in open(sys.argv[1]):\n"
-		 "    try: json.loads(l)\n"
-		 "    except ValueError: bad+=1\n"
-		 "sys.exit(min(bad,100))' %s 2>/dev/null",
-		 path);
-	st = system(cmd);
-	unlink(path);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 100;
+	int rc = python_on("\n"
+			   "import json,sys\n"
+			   "bad=0\n"
+			   "for l in open(sys.argv[1]):\n"
+			   "    try: json.loads(l)\n"
+			   "    except ValueError: bad+=1\n"
+			   "sys.exit(min(bad,100))",
+			   NULL, p);
+
+	return rc > 100 ? 100 : rc;
 }
 
 int at_json_port_u64(const char *doc, const char *section, unsigned int port, const char *key,
