@@ -266,3 +266,24 @@ int app_opt_trailing(int argc, char **argv)
 	}
 	return 0;
 }
+
+int app_opt_loop(int c, const char *arg, struct app_loop_opts *o)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'T':
+		return app_parse_seconds("-T/--stats-period", arg, 86400, &o->stats_period) != 0
+			       ? -1
+			       : 1;
+	case APP_OPT_DURATION:
+		return app_parse_seconds("--duration", arg, 86400 * 365.0, &o->duration) != 0 ? -1
+											      : 1;
+	case APP_OPT_IDLE_US:
+		if (app_parse_u64("--idle-us", arg, 0, 100000, &v) != 0)
+			return -1;
+		o->idle_us = (unsigned int)v;
+		return 1;
+	}
+	return 0;
+}

@@ -65,6 +65,21 @@ void app_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * return.
  */
 int app_opt_bad(int c, char **argv);
+/*
+ * Options of the tools that loop (l2fwd, mp-worker, pktgen), parsed alike:
+ * -T/--stats-period S, --duration S, --idle-us N. Their getopt codes are 'T',
+ * APP_OPT_DURATION and APP_OPT_IDLE_US. Returns 1 when c was one of them
+ * (stored in o), -1 after one error line for a bad value, 0 when c is not
+ * one of them.
+ */
+enum { APP_OPT_DURATION = 0x1000, APP_OPT_IDLE_US };
+struct app_loop_opts {
+	double stats_period; /* 0: off */
+	double duration;     /* 0: no limit */
+	unsigned int idle_us;
+};
+int app_opt_loop(int c, const char *arg, struct app_loop_opts *o);
+
 /* Arguments left after the options: one error line and -1; none: 0. */
 int app_opt_trailing(int argc, char **argv);
 

@@ -113,9 +113,8 @@ static struct {
 	unsigned int mtu;
 	unsigned int mbufs;
 	int no_other_ports;
-	unsigned int idle_us;
 	unsigned int tx_first; /* bursts per task, 0: none */
-	double stats_period, duration;
+	struct app_loop_opts loop;  /* -T, --duration, --idle-us */
 
 	/* state */
 	uint16_t fwd_ports[MPDP_MAX_PORTS];
@@ -210,8 +209,6 @@ enum {
 	OPT_MTU,
 	OPT_MBUFS,
 	OPT_NO_OTHER,
-	OPT_DURATION,
-	OPT_IDLE_US,
 	OPT_TX_FIRST,
 };
 
@@ -230,13 +227,13 @@ static int parse_options(int argc, char **argv)
 		{ "mbufs", required_argument, NULL, OPT_MBUFS },
 		{ "no-other-ports", no_argument, NULL, OPT_NO_OTHER },
 		{ "stats-period", required_argument, NULL, 'T' },
-		{ "duration", required_argument, NULL, OPT_DURATION },
-		{ "idle-us", required_argument, NULL, OPT_IDLE_US },
+		{ "duration", required_argument, NULL, APP_OPT_DURATION },
+		{ "idle-us", required_argument, NULL, APP_OPT_IDLE_US },
 		{ "tx-first", required_argument, NULL, OPT_TX_FIRST },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
-	int c;
+	int c, rc;
 
 	g.queues = 1;
 	g.burst = 32;
@@ -296,28 +293,18 @@ static int parse_options(int argc, char **argv)
 		case OPT_NO_OTHER:
 			g.no_other_ports = 1;
 			break;
-		case 'T':
-			if (app_parse_seconds("-T/--stats-period", optarg, 86400,
-					      &g.stats_period) != 0)
-				return -1;
-			break;
-		case OPT_DURATION:
-			if (app_parse_seconds("--duration", optarg, 86400 * 365.0, &g.duration) !=
-			    0)
-				return -1;
-			break;
-		case OPT_IDLE_US:
-			if (app_parse_u64("--idle-us", optarg, 0, 100000, &v) != 0)
-				return -1;
-			g.idle_us = (unsigned int)v;
-			break;
 		case OPT_TX_FIRST:
 			if (app_parse_u64("--tx-first", optarg, 1, TX_FIRST_MAX, &v) != 0)
 				return -1;
 			g.tx_first = (unsigned int)v;
 			break;
 		default:
-			return app_opt_bad(c, argv);
+			rc = app_opt_loop(c, optarg, &g.loop);
+			if (rc == 0)
+				return app_opt_bad(c, argv);
+			if (rc < 0)
+				return -1;
+			break;
 		}
 	}
 	if (app_opt_trailing(argc, argv) != 0)
@@ -707,8 +694,8 @@ static int fwd_lcore(void *arg)
 			continue;
 		/* idle: give the mbufs dropped into our caches back to their pools */
 		app_pool_set_flush_if_dirty(&lc->pools);
-		if (g.idle_us > 0)
-			usleep(g.idle_us);
+		if (g.loop.idle_us > 0)
+			usleep(g.loop.idle_us);
 	}
 	/* this lcore's cached mbufs go back before their pools may be freed */
 	app_pool_set_flush(&lc->pools);
@@ -759,8 +746,8 @@ static void print_stats(const char *tag, const struct port_counts *now,
 static void main_loop(struct lcore_conf *main_lc)
 {
 	static struct port_counts prev[MPDP_MAX_PORTS], cur[MPDP_MAX_PORTS];
-	const uint64_t period_ns = (uint64_t)(g.stats_period * 1e9);
-	const uint64_t end_ns = g.duration > 0 ? g.t_start + (uint64_t)(g.duration * 1e9) : 0;
+	const uint64_t period_ns = (uint64_t)(g.loop.stats_period * 1e9);
+	const uint64_t end_ns = g.loop.duration > 0 ? g.t_start + (uint64_t)(g.loop.duration * 1e9) : 0;
 	uint64_t last_stats = g.t_start;
 	unsigned int spins = 0;
 
@@ -771,8 +758,8 @@ static void main_loop(struct lcore_conf *main_lc)
 		if (main_lc->nb_tasks > 0) {
 			if (fwd_once(main_lc) == 0) {
 				app_pool_set_flush_if_dirty(&main_lc->pools);
-				if (g.idle_us > 0)
-					usleep(g.idle_us);
+				if (g.loop.idle_us > 0)
+					usleep(g.loop.idle_us);
 			}
 			if (++spins < 256)
 				continue;

@@ -67,8 +67,7 @@ static struct {
 	unsigned int queue;
 	unsigned int burst;
 	uint64_t count;
-	double duration, stats_period;
-	unsigned int idle_us;
+	struct app_loop_opts loop;  /* -T, --duration, --idle-us */
 	int rx_claimed, tx_claimed;
 	struct app_pool_set pools;
 } g = { .rx_port = -1, .tx_port = -1, .burst = 32 };
@@ -80,8 +79,6 @@ enum {
 	OPT_QUEUE,
 	OPT_BURST,
 	OPT_COUNT,
-	OPT_DURATION,
-	OPT_IDLE_US,
 };
 
 static int parse_options(int argc, char **argv)
@@ -93,13 +90,13 @@ static int parse_options(int argc, char **argv)
 		{ "queue", required_argument, NULL, OPT_QUEUE },
 		{ "burst", required_argument, NULL, OPT_BURST },
 		{ "count", required_argument, NULL, OPT_COUNT },
-		{ "duration", required_argument, NULL, OPT_DURATION },
-		{ "idle-us", required_argument, NULL, OPT_IDLE_US },
+		{ "duration", required_argument, NULL, APP_OPT_DURATION },
+		{ "idle-us", required_argument, NULL, APP_OPT_IDLE_US },
 		{ "stats-period", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
-	int c;
+	int c, rc;
 
 	opterr = 0;
 	optind = 1;
@@ -143,23 +140,13 @@ static int parse_options(int argc, char **argv)
 				return -1;
 			g.count = v;
 			break;
-		case OPT_DURATION:
-			if (app_parse_seconds("--duration", optarg, 86400 * 365.0, &g.duration) !=
-			    0)
-				return -1;
-			break;
-		case OPT_IDLE_US:
-			if (app_parse_u64("--idle-us", optarg, 0, 100000, &v) != 0)
-				return -1;
-			g.idle_us = (unsigned int)v;
-			break;
-		case 'T':
-			if (app_parse_seconds("-T/--stats-period", optarg, 86400,
-					      &g.stats_period) != 0)
-				return -1;
-			break;
 		default:
-			return app_opt_bad(c, argv);
+			rc = app_opt_loop(c, optarg, &g.loop);
+			if (rc == 0)
+				return app_opt_bad(c, argv);
+			if (rc < 0)
+				return -1;
+			break;
 		}
 	}
 	if (app_opt_trailing(argc, argv) != 0)
@@ -307,7 +294,7 @@ int main(int argc, char **argv)
 
 	t_start = app_now_ns();
 	t_stats = t_start;
-	period_ns = (uint64_t)(g.stats_period * 1e9);
+	period_ns = (uint64_t)(g.loop.stats_period * 1e9);
 	for (;;) {
 		uint16_t want = (uint16_t)g.burst, got, sent;
 
@@ -342,18 +329,18 @@ int main(int argc, char **argv)
 			 */
 			if (++idle_polls == 64)
 				app_pool_set_flush_if_dirty(&g.pools);
-			if (g.idle_us > 0)
-				usleep(g.idle_us);
+			if (g.loop.idle_us > 0)
+				usleep(g.loop.idle_us);
 		}
 		if (++spins < 128)
 			continue;
 		spins = 0;
 		if (app_should_stop())
 			break;
-		if (g.duration > 0 || period_ns > 0) {
+		if (g.loop.duration > 0 || period_ns > 0) {
 			uint64_t now = app_now_ns();
 
-			if (g.duration > 0 && now - t_start >= (uint64_t)(g.duration * 1e9))
+			if (g.loop.duration > 0 && now - t_start >= (uint64_t)(g.loop.duration * 1e9))
 				break;
 			if (period_ns > 0 && now - t_stats >= period_ns) {
 				printf("stats rx=%" PRIu64 " tx=%" PRIu64 " dropped=%" PRIu64

@@ -101,9 +101,9 @@ struct flow_rx {
 static struct {
 	int tx_port, rx_port;
 	unsigned int tx_queue, rx_queue;
-	unsigned int size, flows, burst, mbufs, idle_us;
+	unsigned int size, flows, burst, mbufs;
 	uint64_t count, rate;
-	double duration, stats_period;
+	struct app_loop_opts loop;  /* -T, --duration, --idle-us */
 	unsigned int drain_ms;
 
 	int primary;
@@ -136,11 +136,9 @@ enum {
 	OPT_COUNT,
 	OPT_RATE,
 	OPT_FLOWS,
-	OPT_DURATION,
 	OPT_DRAIN_MS,
 	OPT_BURST,
 	OPT_MBUFS,
-	OPT_IDLE_US,
 };
 
 static int parse_options(int argc, char **argv)
@@ -154,16 +152,16 @@ static int parse_options(int argc, char **argv)
 		{ "count", required_argument, NULL, OPT_COUNT },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "flows", required_argument, NULL, OPT_FLOWS },
-		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "duration", required_argument, NULL, APP_OPT_DURATION },
 		{ "drain-ms", required_argument, NULL, OPT_DRAIN_MS },
 		{ "burst", required_argument, NULL, OPT_BURST },
 		{ "mbufs", required_argument, NULL, OPT_MBUFS },
-		{ "idle-us", required_argument, NULL, OPT_IDLE_US },
+		{ "idle-us", required_argument, NULL, APP_OPT_IDLE_US },
 		{ "stats-period", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
-	int c;
+	int c, rc;
 
 	opterr = 0;
 	optind = 1;
@@ -211,11 +209,6 @@ static int parse_options(int argc, char **argv)
 				return -1;
 			g.flows = (unsigned int)v;
 			break;
-		case OPT_DURATION:
-			if (app_parse_seconds("--duration", optarg, 86400 * 365.0, &g.duration) !=
-			    0)
-				return -1;
-			break;
 		case OPT_DRAIN_MS:
 			if (app_parse_u64("--drain-ms", optarg, 0, 3600000, &v) != 0)
 				return -1;
@@ -231,18 +224,13 @@ static int parse_options(int argc, char **argv)
 				return -1;
 			g.mbufs = (unsigned int)v;
 			break;
-		case OPT_IDLE_US:
-			if (app_parse_u64("--idle-us", optarg, 0, 100000, &v) != 0)
-				return -1;
-			g.idle_us = (unsigned int)v;
-			break;
-		case 'T':
-			if (app_parse_seconds("-T/--stats-period", optarg, 86400,
-					      &g.stats_period) != 0)
-				return -1;
-			break;
 		default:
-			return app_opt_bad(c, argv);
+			rc = app_opt_loop(c, optarg, &g.loop);
+			if (rc == 0)
+				return app_opt_bad(c, argv);
+			if (rc < 0)
+				return -1;
+			break;
 		}
 	}
 	if (app_opt_trailing(argc, argv) != 0)
@@ -619,8 +607,8 @@ static void run(void)
 	struct mpdp_mbuf *pend[MAX_BURST];
 	unsigned int pend_n = 0, pend_off = 0, spins = 0;
 	const uint64_t t0 = app_now_ns();
-	const uint64_t period_ns = (uint64_t)(g.stats_period * 1e9);
-	const uint64_t end_ns = g.duration > 0 ? t0 + (uint64_t)(g.duration * 1e9) : 0;
+	const uint64_t period_ns = (uint64_t)(g.loop.stats_period * 1e9);
+	const uint64_t end_ns = g.loop.duration > 0 ? t0 + (uint64_t)(g.loop.duration * 1e9) : 0;
 	uint64_t t_tx_end = 0, t_last_rx = t0, t_stats = t0, drain_end = 0;
 	uint64_t prev_sent = 0, prev_rx = 0, now = t0;
 	int sending = g.tx_port >= 0;
@@ -662,8 +650,8 @@ static void run(void)
 			t_last_rx = app_now_ns();
 			did += got;
 		}
-		if (did == 0 && g.idle_us > 0)
-			usleep(g.idle_us);
+		if (did == 0 && g.loop.idle_us > 0)
+			usleep(g.loop.idle_us);
 		if (did > 0 && ++spins < 64)
 			continue;
 		spins = 0;
