@@ -24,7 +24,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -46,21 +45,10 @@ static char top[64]; /* this test's temporary directory; trees go below it */
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
 static void remove_top(void)
 {
 	if (top[0] != '\0')
-		nftw(top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		unit_rmtree(top);
 }
 
 /* A fresh directory path under top (not created: mkfakesysfs makes it). */

@@ -89,11 +89,16 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return 0;
 }
 
+void unit_rmtree(const char *dir)
+{
+	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void rt_teardown(void)
 {
 	mpdp_cleanup();
 	if (unit_rt.dir[0] != '\0')
-		nftw(unit_rt.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		unit_rmtree(unit_rt.dir);
 }
 
 void unit_rt_setup(const char *test_name)

@@ -68,6 +68,8 @@ void unit_rt_setup(const char *test_name);
 
 /* Number of entries in dir (recursively), listing each on stderr when verbose. */
 int unit_dir_count(const char *dir, int verbose);
+/* Remove dir and everything below it (no symlink is followed). */
+void unit_rmtree(const char *dir);
 
 /* CHECK that the runtime directory holds nothing (after cleanup or a failed init). */
 #define CHECK_RT_EMPTY() CHECK_EQ(unit_dir_count(unit_rt.dir, 1), 0)
