@@ -539,31 +539,40 @@ int mpdp_eth_dev_info_get(uint16_t port, struct mpdp_eth_dev_info *info)
 int mpdp_eth_link_get(uint16_t port, struct mpdp_eth_link *link)
 {
 	struct mpdp_eth_dev_info info;
-	int rc = mpdp_eth_dev_info_get(port, &info);
+	int rc;
 
-	if (rc == 0 && link != NULL)
+	if (link == NULL)
+		return -EINVAL;
+	rc = mpdp_eth_dev_info_get(port, &info);
+	if (rc == 0)
 		*link = info.link;
-	return rc == 0 && link == NULL ? -EINVAL : rc;
+	return rc;
 }
 
 int mpdp_eth_macaddr_get(uint16_t port, struct mpdp_ether_addr *mac)
 {
 	struct mpdp_eth_dev_info info;
-	int rc = mpdp_eth_dev_info_get(port, &info);
+	int rc;
 
-	if (rc == 0 && mac != NULL)
+	if (mac == NULL)
+		return -EINVAL;
+	rc = mpdp_eth_dev_info_get(port, &info);
+	if (rc == 0)
 		*mac = info.mac;
-	return rc == 0 && mac == NULL ? -EINVAL : rc;
+	return rc;
 }
 
 int mpdp_eth_mtu_get(uint16_t port, uint16_t *mtu)
 {
 	struct mpdp_eth_dev_info info;
-	int rc = mpdp_eth_dev_info_get(port, &info);
+	int rc;
 
-	if (rc == 0 && mtu != NULL)
+	if (mtu == NULL)
+		return -EINVAL;
+	rc = mpdp_eth_dev_info_get(port, &info);
+	if (rc == 0)
 		*mtu = info.mtu;
-	return rc == 0 && mtu == NULL ? -EINVAL : rc;
+	return rc;
 }
 
 int mpdp_eth_promiscuous_get(uint16_t port)
@@ -576,6 +585,12 @@ int mpdp_eth_promiscuous_get(uint16_t port)
 
 /* ------------------------------------------------------------ claims */
 
+/* The claim word of this process. */
+static uint64_t own_claim(void)
+{
+	return MPDP_ETH_OWNER(mpdp_proc_id(), getpid());
+}
+
 static int owner_alive(uint64_t owner)
 {
 	int pid = MPDP_ETH_OWNER_PID(owner);
@@ -586,7 +601,7 @@ static int owner_alive(uint64_t owner)
 /* Another process holds a queue of dev. Logs the first one found. */
 static int foreign_claims(struct mpdp_eth_dev *dev, const char *what)
 {
-	uint64_t me = MPDP_ETH_OWNER(mpdp_proc_id(), getpid());
+	uint64_t me = own_claim();
 
 	for (int d = 0; d < 2; d++) {
 		for (uint16_t q = 0; q < MPDP_ETH_MAX_QUEUES; q++) {
@@ -642,7 +657,7 @@ int mpdp_eth_queue_claim(uint16_t port, enum mpdp_eth_dir dir, uint16_t q)
 		return -ENOTSUP;
 	}
 	qs = queue_slot(dev, dir, q);
-	me = MPDP_ETH_OWNER(mpdp_proc_id(), getpid());
+	me = own_claim();
 	seq = atomic_load(&dev->shm->seq);
 	if (!eth.primary && ((seq & 1) || eth.queue_gen[port] != dev->shm->queue_gen)) {
 		leave();
@@ -677,15 +692,14 @@ int mpdp_eth_queue_claim(uint16_t port, enum mpdp_eth_dir dir, uint16_t q)
 int mpdp_eth_queue_release(uint16_t port, enum mpdp_eth_dir dir, uint16_t q)
 {
 	struct mpdp_eth_dev *dev = enter(port, &(int){ 0 });
-	uint64_t me;
+	uint64_t me = own_claim();
 	int rc = 0;
 
 	if (dev == NULL)
 		rc = -ENODEV;
 	else if ((dir != MPDP_ETH_RX && dir != MPDP_ETH_TX) || q >= MPDP_ETH_MAX_QUEUES)
 		rc = -EINVAL;
-	else if (me = MPDP_ETH_OWNER(mpdp_proc_id(), getpid()),
-		 !atomic_compare_exchange_strong(&queue_slot(dev, dir, q)->owner, &me, 0))
+	else if (!atomic_compare_exchange_strong(&queue_slot(dev, dir, q)->owner, &me, 0))
 		rc = -EPERM;
 	leave();
 	return rc;
@@ -720,7 +734,7 @@ int mpdp_eth_queue_owner(uint16_t port, enum mpdp_eth_dir dir, uint16_t q, int *
 /* This process's claims on dev, all dropped (close, leaving). */
 static void release_own_claims(struct mpdp_eth_dev *dev)
 {
-	uint64_t me = MPDP_ETH_OWNER(mpdp_proc_id(), getpid());
+	uint64_t me = own_claim();
 
 	for (uint16_t q = 0; q < MPDP_ETH_MAX_QUEUES; q++) {
 		uint64_t a = me, b = me;
@@ -853,7 +867,7 @@ int mpdp_eth_dev_configure(uint16_t port, uint16_t nb_rxq, uint16_t nb_txq,
 		s->promiscuous = conf->promiscuous != 0;
 	}
 	for (uint16_t q = 0; q < MPDP_ETH_MAX_QUEUES; q++) {
-		uint64_t me = MPDP_ETH_OWNER(mpdp_proc_id(), getpid());
+		uint64_t me = own_claim();
 
 		/* our own claims on queues that no longer exist go */
 		if (q >= nb_rxq)
