@@ -363,8 +363,54 @@ static inline void mpdp_mbuf_free(struct mpdp_mbuf *m)
 	}
 }
 
-/* Free n packets; segments going to the same pool are put in bulk. */
-void mpdp_mbuf_free_bulk(struct mpdp_mbuf **mbufs, unsigned int n);
+/*
+ * Free n packets. The common packet (one direct segment, one holder, from a
+ * pool without debug checks) is exactly what mpdp_mbuf_free() would put
+ * back as it is: runs of them from one pool are collected and put in bulk,
+ * with one pool lookup per run and no per-segment work. From the first
+ * other packet on (chains, clones, shared or debug-pool mbufs) the rest goes
+ * to mpdp_mbuf_free_bulk_any_(), which batches segments per pool too.
+ * Inline: transmit paths free every packet through it (measured in
+ * net_null's tx: 81 -> 61 instructions per packet for rx+tx).
+ */
+void mpdp_mbuf_free_bulk_any_(struct mpdp_mbuf **mbufs, unsigned int n);
+
+static inline void mpdp_mbuf_free_bulk(struct mpdp_mbuf **mbufs, unsigned int n)
+{
+	void *pending[64];
+	struct mpdp_mempool *mp = NULL; /* pool of pending[]; never a debug pool */
+	uint32_t pool_id = UINT32_MAX;  /* no mbuf has it: the first one looks up */
+	unsigned int nb_pending = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct mpdp_mbuf *m = mbufs[i];
+
+		if (mpdp_unlikely(m->pool_id != pool_id)) {
+			struct mpdp_mempool *nmp = mpdp_mbuf_pool(m);
+
+			if (nb_pending > 0)
+				mpdp_mempool_put_bulk(mp, pending, nb_pending);
+			nb_pending = 0;
+			mp = nmp != NULL && !(nmp->flags & MPDP_MEMPOOL_F_DEBUG) ? nmp : NULL;
+			pool_id = m->pool_id;
+		}
+		if (mpdp_likely(mp != NULL && m->next == MPDP_SHM_NULL &&
+				mpdp_mbuf_refcnt_read(m) == 1 && !mpdp_mbuf_is_indirect(m))) {
+			pending[nb_pending++] = m;
+			if (mpdp_unlikely(nb_pending == MPDP_DIM(pending))) {
+				mpdp_mempool_put_bulk(mp, pending, nb_pending);
+				nb_pending = 0;
+			}
+			continue;
+		}
+		if (nb_pending > 0)
+			mpdp_mempool_put_bulk(mp, pending, nb_pending);
+		mpdp_mbuf_free_bulk_any_(&mbufs[i], n - i);
+		return;
+	}
+	if (nb_pending > 0)
+		mpdp_mempool_put_bulk(mp, pending, nb_pending);
+}
 
 /* ---- data and chains ---------------------------------------------------- */
 

@@ -98,7 +98,8 @@ void mpdp_mbuf_detach_(struct mpdp_mbuf *m)
 	}
 }
 
-void mpdp_mbuf_free_bulk(struct mpdp_mbuf **mbufs, unsigned int n)
+/* mpdp_mbuf_free_bulk() past its fast path: any packet, any pool. */
+void mpdp_mbuf_free_bulk_any_(struct mpdp_mbuf **mbufs, unsigned int n)
 {
 	void *pending[64];
 	struct mpdp_mempool *pending_mp = NULL;

@@ -87,56 +87,15 @@ static uint16_t null_rx_burst(void *queue, struct mpdp_mbuf **pkts, uint16_t n)
 	return n;
 }
 
-/*
- * Free a burst and return the bytes of its packets (read before they go).
- * The common packet (one direct segment, one holder, from the same pool as
- * the one before, a pool without debug checks) is what mpdp_mbuf_free()
- * would put back as it is: it is collected and put in bulk, with no pool
- * lookup or per-segment work. Anything else flushes what was collected and
- * takes mpdp_mbuf_free(), which handles chains, clones and debug pools.
- */
-static inline __attribute__((always_inline)) uint64_t null_free_burst(struct mpdp_mbuf **pkts,
-								      uint16_t n)
-{
-	void *pending[64];
-	struct mpdp_mempool *mp = NULL; /* pool of pending[], never a debug pool */
-	uint16_t pool_id = UINT16_MAX;
-	unsigned int nb_pending = 0;
-	uint64_t bytes = 0;
-
-	for (uint16_t i = 0; i < n; i++) {
-		struct mpdp_mbuf *m = pkts[i];
-
-		bytes += m->pkt_len;
-		if (mpdp_unlikely(m->pool_id != pool_id || mp == NULL)) {
-			struct mpdp_mempool *nmp = mpdp_mbuf_pool(m);
-
-			if (nb_pending > 0)
-				mpdp_mempool_put_bulk(mp, pending, nb_pending);
-			nb_pending = 0;
-			mp = nmp != NULL && !(nmp->flags & MPDP_MEMPOOL_F_DEBUG) ? nmp : NULL;
-			pool_id = m->pool_id;
-		}
-		if (mpdp_likely(mp != NULL && m->next == MPDP_SHM_NULL &&
-				mpdp_mbuf_refcnt_read(m) == 1 && !mpdp_mbuf_is_indirect(m))) {
-			pending[nb_pending++] = m;
-			if (mpdp_unlikely(nb_pending == MPDP_DIM(pending))) {
-				mpdp_mempool_put_bulk(mp, pending, nb_pending);
-				nb_pending = 0;
-			}
-			continue;
-		}
-		mpdp_mbuf_free(m);
-	}
-	if (nb_pending > 0)
-		mpdp_mempool_put_bulk(mp, pending, nb_pending);
-	return bytes;
-}
-
 static uint16_t null_tx_burst(void *queue, struct mpdp_mbuf **pkts, uint16_t n)
 {
 	struct null_txq *txq = queue;
-	uint64_t bytes = null_free_burst(pkts, n);
+	uint64_t bytes = 0;
+
+	/* lengths first: after the free the mbufs are the pool's */
+	for (uint16_t i = 0; i < n; i++)
+		bytes += pkts[i]->pkt_len;
+	mpdp_mbuf_free_bulk(pkts, n);
 
 	mpdp_eth_queue_stats_add(&txq->stats->packets, n);
 	mpdp_eth_queue_stats_add(&txq->stats->bytes, bytes);
