@@ -510,7 +510,8 @@ MPDP_RING_ALWAYS_INLINE unsigned int mpdp_ring_enqueue_ptr_(struct mpdp_ring *r,
  */
 MPDP_RING_ALWAYS_INLINE unsigned int mpdp_ring_dequeue_ptr_(struct mpdp_ring *r, void **ptrs,
 							    unsigned int n, int single,
-							    size_t obj_len, unsigned int *bad)
+							    size_t obj_len, unsigned int *bad,
+							    unsigned int *available)
 {
 	uint8_t *const base = mpdp_shm_base_;
 	/* valid: 1 <= off <= lim, i.e. off - 1 in [0, lim - 1] */
@@ -523,6 +524,8 @@ MPDP_RING_ALWAYS_INLINE unsigned int mpdp_ring_dequeue_ptr_(struct mpdp_ring *r,
 		*bad = 0;
 	n = mpdp_ring_move_head_(&r->shm->cons, &r->shm->prod.tail, 0, n, single, 0, &head,
 				 &avail);
+	if (available != NULL)
+		*available = avail;
 	if (n == 0)
 		return 0;
 	{
@@ -575,15 +578,9 @@ static inline unsigned int mpdp_ring_enqueue_burst_ptr(struct mpdp_ring *r, void
 static inline unsigned int mpdp_ring_dequeue_burst_ptr(struct mpdp_ring *r, void **ptrs,
 						       unsigned int n, unsigned int *available)
 {
-	unsigned int got;
-
 	if (MPDP_RING_SC(r))
-		got = mpdp_ring_dequeue_ptr_(r, ptrs, n, 1, 0, NULL);
-	else
-		got = mpdp_ring_dequeue_ptr_(r, ptrs, n, 0, 0, NULL);
-	if (available != NULL)
-		*available = mpdp_ring_count(r);
-	return got;
+		return mpdp_ring_dequeue_ptr_(r, ptrs, n, 1, 0, NULL, available);
+	return mpdp_ring_dequeue_ptr_(r, ptrs, n, 0, 0, NULL, available);
 }
 
 /*
@@ -596,8 +593,8 @@ static inline unsigned int mpdp_ring_dequeue_burst_ptr_checked(struct mpdp_ring 
 							       unsigned int *bad)
 {
 	if (MPDP_RING_SC(r))
-		return mpdp_ring_dequeue_ptr_(r, ptrs, n, 1, obj_len, bad);
-	return mpdp_ring_dequeue_ptr_(r, ptrs, n, 0, obj_len, bad);
+		return mpdp_ring_dequeue_ptr_(r, ptrs, n, 1, obj_len, bad, NULL);
+	return mpdp_ring_dequeue_ptr_(r, ptrs, n, 0, obj_len, bad, NULL);
 }
 
 static inline unsigned int mpdp_ring_free_count(const struct mpdp_ring *r)
