@@ -24,6 +24,10 @@ packages=(
 	procps			# ps, pgrep, for the multi-process tests
 	strace			# proves the PCI scan opens no device file (tests/bus)
 	groff-base		# renders the man pages in tests/apps
+	libpcap-dev		# net_pcap reads pcap files; mpdp-dumpcap compiles filters
+	tcpdump			# reads mpdp-dumpcap's pcapng files back in the tests
+	ethtool			# turns veth offloads off in the af_packet tests
+	iputils-ping		# ping between network namespaces (tests/integration)
 )
 
 missing=()

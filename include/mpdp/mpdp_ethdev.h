@@ -60,6 +60,7 @@
 #define MPDP_ETHDEV_H
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <mpdp/mpdp_common.h>
@@ -300,6 +301,13 @@ typedef uint16_t (*mpdp_eth_tx_burst_t)(void *txq, struct mpdp_mbuf **pkts, uint
  * no process can hold the queue (see queue ownership above).
  */
 struct mpdp_eth_fp {
+	/*
+	 * MPDP_ETH_CAPTURE_RX/TX bits while a capture (mpdp_eth_capture.h) is
+	 * on for this port, else 0. Set by this process's sync, read relaxed
+	 * on every burst: one predictable branch when nobody captures.
+	 */
+	_Atomic uint32_t capture;
+	uint32_t pad;
 	struct {
 		mpdp_eth_rx_burst_t burst;
 		void *q;      /* the driver's queue handle in this process */
@@ -310,6 +318,13 @@ struct mpdp_eth_fp {
 	} tx[MPDP_ETH_MAX_QUEUES];
 };
 extern struct mpdp_eth_fp mpdp_eth_fp_[MPDP_MAX_PORTS];
+
+#define MPDP_ETH_CAPTURE_RX 0x1u
+#define MPDP_ETH_CAPTURE_TX 0x2u
+
+/* Copies a burst into the port's capture ring (eth_capture.c). Not inline: capture is rare. */
+void mpdp_eth_capture_burst_(uint16_t port, uint16_t q, uint32_t dir, struct mpdp_mbuf *const *pkts,
+			     uint16_t n);
 
 /*
  * Receive up to n packets from queue q of port. Returns the number stored in
@@ -324,7 +339,13 @@ static inline uint16_t mpdp_eth_rx_burst(uint16_t port, uint16_t q, struct mpdp_
 	if (port >= MPDP_MAX_PORTS || q >= MPDP_ETH_MAX_QUEUES || pkts == NULL)
 		return 0;
 #endif
-	return mpdp_eth_fp_[port].rx[q].burst(mpdp_eth_fp_[port].rx[q].q, pkts, n);
+	uint16_t nb = mpdp_eth_fp_[port].rx[q].burst(mpdp_eth_fp_[port].rx[q].q, pkts, n);
+
+	if (__builtin_expect(atomic_load_explicit(&mpdp_eth_fp_[port].capture,
+						  memory_order_relaxed) & MPDP_ETH_CAPTURE_RX, 0) &&
+	    nb > 0)
+		mpdp_eth_capture_burst_(port, q, MPDP_ETH_CAPTURE_RX, pkts, nb);
+	return nb;
 }
 
 /*
@@ -339,6 +360,11 @@ static inline uint16_t mpdp_eth_tx_burst(uint16_t port, uint16_t q, struct mpdp_
 	if (port >= MPDP_MAX_PORTS || q >= MPDP_ETH_MAX_QUEUES || pkts == NULL)
 		return 0;
 #endif
+	/* captured as offered: a packet the caller offers again shows twice */
+	if (__builtin_expect(atomic_load_explicit(&mpdp_eth_fp_[port].capture,
+						  memory_order_relaxed) & MPDP_ETH_CAPTURE_TX, 0) &&
+	    n > 0)
+		mpdp_eth_capture_burst_(port, q, MPDP_ETH_CAPTURE_TX, pkts, n);
 	return mpdp_eth_fp_[port].tx[q].burst(mpdp_eth_fp_[port].tx[q].q, pkts, n);
 }
 

@@ -46,7 +46,7 @@
 #include <mpdp/mpdp_shm.h>
 
 #define MPDP_ETH_TABLE_MAGIC 0x6d706574u /* "mpet" */
-#define MPDP_ETH_TABLE_VERSION 1
+#define MPDP_ETH_TABLE_VERSION 2
 
 /*
  * Counters of one queue. Written only by the process that owns the queue
@@ -85,6 +85,23 @@ MPDP_STATIC_ASSERT(sizeof(struct mpdp_eth_queue_shm) == 3 * MPDP_CACHE_LINE_SIZE
 #define MPDP_ETH_OWNER_PID(o) ((int)((o) >> 16))
 
 /*
+ * A port's capture (mpdp_eth_capture.h). session 0: off. The ring and pool
+ * are the primary's, per port, found by name / id in every process.
+ */
+struct mpdp_eth_capture_shm {
+	uint32_t session;                 /* (P) nonzero while capturing */
+	uint32_t dirs;                    /* (P) MPDP_ETH_CAPTURE_RX | _TX */
+	uint32_t queue_mask;              /* (P) */
+	uint32_t snaplen;                 /* (P) */
+	uint64_t consumer;                /* (P) MPDP_ETH_OWNER() of the reader */
+	uint32_t pool_id;                 /* (P) capture pool, set once per port */
+	uint32_t pad;
+	char ring[MPDP_NAME_SIZE];        /* (P) capture ring name, set once per port */
+	_Atomic uint64_t captured;        /* (A) producers add (fetch_add) */
+	_Atomic uint64_t dropped;         /* (A) */
+};
+
+/*
  * A port's shared slot. Data only (DESIGN.md rule 1).
  *
  * Consistency: the primary changes everything marked (P) between two
@@ -117,6 +134,9 @@ struct mpdp_eth_dev_shm {
 	mpdp_shm_off_t drv_off;           /* (P) the driver's shared port state, or 0 */
 	uint64_t drv_len;                 /* (P) its length (checked before use) */
 	uint64_t drv_data[8];             /* (P) small driver data */
+	uint32_t fd_gen;                  /* (P) bumped by every mpdp_eth_dev_fd_export() */
+	uint32_t pad3;
+	struct mpdp_eth_capture_shm capture;  /* (P) except the counters */
 	char devargs[512];                /* (P) */
 	struct mpdp_eth_queue_shm rxq[MPDP_ETH_MAX_QUEUES];
 	struct mpdp_eth_queue_shm txq[MPDP_ETH_MAX_QUEUES];
@@ -266,6 +286,32 @@ static inline struct mpdp_eth_queue_stats_shm *mpdp_eth_queue_stats(struct mpdp_
 {
 	return dir == MPDP_ETH_RX ? &dev->shm->rxq[q].stats : &dev->shm->txq[q].stats;
 }
+
+/*
+ * File descriptors of a port (sockets, files, eventfds: what a secondary
+ * cannot open itself) travel from the primary to the secondaries by IPC.
+ *
+ * The primary's driver exports an fd under an index (ethdev keeps a
+ * duplicate; the driver keeps its own). Each export bumps the slot's
+ * fd_gen. ethdev sends the exported fds of every port with each
+ * "eth:changed" announcement and to a secondary when it attaches, so a
+ * secondary holds copies from the same (generation, fd_gen) as the slot.
+ *
+ * In any process, mpdp_eth_dev_fd() gives this process's copy (the
+ * primary: its duplicate). The fd belongs to ethdev: do not close it; it
+ * stays open until the port's twin goes away or the fd is exported anew.
+ * A secondary's attach or queue_attach that finds -EAGAIN returns -EAGAIN
+ * itself: ethdev retries at the next sync, which the fds' arrival causes.
+ */
+#define MPDP_ETH_MAX_PORT_FDS 40
+
+/* Primary: export fd under index (-1: withdraw). Returns 0, -EINVAL, -EPERM, -EMFILE. */
+int mpdp_eth_dev_fd_export(struct mpdp_eth_dev *dev, unsigned int index, int fd);
+/*
+ * This process's fd exported under index. Returns the fd, or -ENOENT
+ * (nothing exported there), -EAGAIN (secondary: not received yet), -EINVAL.
+ */
+int mpdp_eth_dev_fd(const struct mpdp_eth_dev *dev, unsigned int index);
 
 /* Burst functions that return 0: for queues with nothing behind them. */
 uint16_t mpdp_eth_burst_none(void *q, struct mpdp_mbuf **pkts, uint16_t n);

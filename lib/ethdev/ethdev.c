@@ -73,6 +73,7 @@ __attribute__((constructor)) static void eth_local_init(void)
 	pthread_mutexattr_destroy(&attr);
 	for (uint16_t p = 0; p < MPDP_MAX_PORTS; p++)
 		eth_fp_reset_port(p);
+	eth_fds_init();
 }
 
 void eth_lock(void)
@@ -175,6 +176,9 @@ void eth_announce(void)
 	/* release: a secondary that sees the new count sees the slots */
 	atomic_fetch_add_explicit(&eth.table->changes, 1, memory_order_release);
 	if (mpdp_ipc_msg_init(&msg, "eth:changed") == 0) {
+		/* the ports' fds ride along: a secondary needs them to attach */
+		if (eth_fds_put(&msg) != 0)
+			ETH_LOG(ERR, "cannot add the ports' fds to the change announcement");
 		(void)mpdp_ipc_send(&msg, MPDP_IPC_ALL);
 		mpdp_ipc_msg_fini(&msg);
 	}
@@ -203,6 +207,8 @@ static int queue_attach(struct mpdp_eth_dev *dev, enum mpdp_eth_dir dir, uint16_
 	void *h = NULL;
 	int rc = dev->drv->ops->queue_attach(dev, dir, q, &h);
 
+	if (rc == -EAGAIN)
+		return rc; /* retried at the next sync */
 	if (rc != 0) {
 		ETH_LOG(ERR, "port %u (%s): %s queue %u: attach failed: %s", dev->port_id,
 			dev->shm->name, dir == MPDP_ETH_RX ? "rx" : "tx", q, strerror(-rc));
@@ -228,9 +234,14 @@ void eth_twin_queues_detach(struct mpdp_eth_dev *dev)
 	}
 }
 
-/* (Re)build the queue handles of an available twin from its slot. */
-static void twin_queues_attach(struct mpdp_eth_dev *dev)
+/*
+ * (Re)build the queue handles of an available twin from its slot. Returns
+ * -EAGAIN when a driver waits for something still on its way (its fds).
+ */
+static int twin_queues_attach(struct mpdp_eth_dev *dev)
 {
+	int again = 0;
+
 	struct mpdp_eth_dev_shm *s = dev->shm;
 	uint16_t nrx = s->nb_rx_queues, ntx = s->nb_tx_queues;
 
@@ -240,12 +251,13 @@ static void twin_queues_attach(struct mpdp_eth_dev *dev)
 	if (ntx > MPDP_ETH_MAX_QUEUES)
 		ntx = 0;
 	for (uint16_t q = 0; q < nrx; q++)
-		if (s->rxq[q].nb_desc != 0)
-			(void)queue_attach(dev, MPDP_ETH_RX, q);
+		if (s->rxq[q].nb_desc != 0 && queue_attach(dev, MPDP_ETH_RX, q) == -EAGAIN)
+			again = 1;
 	for (uint16_t q = 0; q < ntx; q++)
-		if (s->txq[q].nb_desc != 0)
-			(void)queue_attach(dev, MPDP_ETH_TX, q);
+		if (s->txq[q].nb_desc != 0 && queue_attach(dev, MPDP_ETH_TX, q) == -EAGAIN)
+			again = 1;
 	eth.queue_gen[dev->port_id] = s->queue_gen;
+	return again ? -EAGAIN : 0;
 }
 
 /* Drop this process's twin of port: queue handles, the driver's state. */
@@ -256,9 +268,11 @@ void eth_twin_detach(uint16_t port)
 	if (!eth.present[port])
 		return;
 	eth_twin_queues_detach(dev);
+	eth_capture_port_gone(port);
 	if (dev->drv != NULL && eth.available[port] && dev->drv->ops->detach != NULL)
 		dev->drv->ops->detach(dev);
 	eth_fp_reset_port(port);
+	eth_fds_close_port(port);
 	memset(dev, 0, sizeof(*dev));
 	eth.present[port] = 0;
 	eth.available[port] = 0;
@@ -273,6 +287,7 @@ static int twin_attach(uint16_t port, uint32_t seq)
 	char driver[MPDP_NAME_SIZE], name[MPDP_NAME_SIZE];
 	const struct mpdp_eth_driver *drv;
 	uint32_t gen = s->generation;
+	int rc;
 
 	memcpy(driver, s->driver, sizeof(driver));
 	memcpy(name, s->name, sizeof(name));
@@ -290,7 +305,13 @@ static int twin_attach(uint16_t port, uint32_t seq)
 	if (drv == NULL) {
 		ETH_LOG(NOTICE, "port %u (%s): driver %s is not in this program; the port is "
 				"unavailable in this process", port, name, driver);
-	} else if (drv->ops->attach != NULL && drv->ops->attach((dev->drv = drv, dev)) != 0) {
+	} else if (drv->ops->attach != NULL && (dev->drv = drv, rc = drv->ops->attach(dev)) != 0) {
+		if (rc == -EAGAIN) {
+			/* waits for its fds: try again at the next sync */
+			memset(dev, 0, sizeof(*dev));
+			eth.present[port] = 0;
+			return -EAGAIN;
+		}
 		ETH_LOG(ERR, "port %u (%s): driver %s could not attach; the port is unavailable "
 			     "in this process", port, name, driver);
 		dev->drv = NULL;
@@ -342,15 +363,18 @@ void eth_sync_locked(void)
 			continue;
 		}
 		if (eth.available[p] && eth.queue_gen[p] != qgen) {
-			twin_queues_attach(&eth.devs[p]);
+			int again = twin_queues_attach(&eth.devs[p]) == -EAGAIN;
+
 			atomic_thread_fence(memory_order_acquire);
-			if (atomic_load_explicit(&s->seq, memory_order_relaxed) != seq) {
+			if (again || atomic_load_explicit(&s->seq, memory_order_relaxed) != seq) {
 				/* read while the primary changed it: redo next time */
 				eth.queue_gen[p] = qgen - 1;
 				pending = 1;
 			}
 			eth_event_add(p, MPDP_ETH_EVENT_CONFIGURED);
 		}
+		if (eth.available[p])
+			eth_capture_sync(p);
 	}
 	if (!pending)
 		eth.seen_changes = changes;
@@ -769,6 +793,7 @@ static void claims_exit_hook(int proc_id, int pid, const uint16_t *lcores, unsig
 	}
 	if (n > 0)
 		ETH_LOG(INFO, "released %u queue claim(s) of process %d (pid %d)", n, proc_id, pid);
+	eth_capture_exit(proc_id, pid);
 }
 
 /* ------------------------------------------------------------ control (primary) */
@@ -1513,11 +1538,56 @@ void mpdp_eth_dev_release(struct mpdp_eth_dev *dev)
 
 static int ipc_changed(struct mpdp_ipc_msg *req, struct mpdp_ipc_msg *reply, void *arg)
 {
-	(void)req;
 	(void)reply;
 	(void)arg;
-	mpdp_eth_dev_sync();
+	eth_lock();
+	if (eth.ready && !eth.primary && req->peer == MPDP_IPC_PRIMARY)
+		eth_fds_take(req);
+	eth_sync_locked();
+	eth_unlock();
 	return 0;
+}
+
+/* Primary: a secondary attaching asks for the ports' fds. */
+static int ipc_fds(struct mpdp_ipc_msg *req, struct mpdp_ipc_msg *reply, void *arg)
+{
+	int rc = -ENODEV;
+
+	(void)req;
+	(void)arg;
+	if (reply == NULL)
+		return 0;
+	eth_lock();
+	if (eth.ready && eth.primary)
+		rc = eth_fds_put(reply);
+	eth_unlock();
+	return rc;
+}
+
+/* Secondary, while attaching (not on the control thread): fetch the ports' fds. */
+static int fds_fetch(void)
+{
+	struct mpdp_ipc_msg req, reply;
+	int rc = mpdp_ipc_msg_init(&req, "eth:fds");
+
+	if (rc != 0)
+		return rc;
+	rc = mpdp_ipc_request(&req, MPDP_IPC_PRIMARY, &reply, 5000);
+	mpdp_ipc_msg_fini(&req);
+	if (rc != 0) {
+		ETH_LOG(ERR, "cannot fetch the ports' fds from the primary: %s", strerror(-rc));
+		return rc;
+	}
+	if (reply.status != 0) {
+		rc = reply.status;
+		ETH_LOG(ERR, "the primary could not send the ports' fds: %s", strerror(-rc));
+	} else {
+		eth_lock();
+		eth_fds_take(&reply);
+		eth_unlock();
+	}
+	mpdp_ipc_msg_fini(&reply);
+	return rc;
 }
 
 static int table_check(const struct mpdp_eth_table_shm *t)
@@ -1564,7 +1634,10 @@ int eth_table_create(void)
 	eth.ready = 1;
 	eth_unlock();
 	pthread_once(&hook_once, hook_register);
-	return 0;
+	rc = mpdp_ipc_action_register("eth:fds", ipc_fds, NULL);
+	if (rc == 0 || rc == -EEXIST)
+		rc = eth_capture_primary_init();
+	return rc == -EEXIST ? 0 : rc;
 }
 
 int mpdp_dev_init_secondary_(void)
@@ -1595,6 +1668,9 @@ int mpdp_dev_init_secondary_(void)
 	eth.seen_changes = UINT64_MAX;
 	eth.ready = 1;
 	eth_unlock();
+	rc = fds_fetch();
+	if (rc != 0)
+		return rc;
 	mpdp_eth_dev_sync();
 	return 0;
 }
@@ -1624,6 +1700,9 @@ void mpdp_dev_fini_(void)
 	}
 	if (!eth.primary)
 		(void)mpdp_ipc_action_unregister("eth:changed");
+	else
+		(void)mpdp_ipc_action_unregister("eth:fds");
+	eth_capture_fini();
 	eth.ready = 0;
 	eth.table = NULL;
 	eth.primary = 0;

@@ -32,6 +32,29 @@ struct eth_events {
 	} e[4 * MPDP_MAX_PORTS];
 };
 
+/* A port's fds in this process (eth_fds.c). */
+struct eth_port_fds {
+	uint32_t generation;          /* the port generation they belong to */
+	uint32_t fd_gen;              /* the slot's fd_gen they were exported under */
+	int valid;
+	int fd[MPDP_ETH_MAX_PORT_FDS];  /* -1: none */
+};
+
+/* This process's view of a port's capture (eth_capture.c). */
+struct eth_capture_local {
+	uint32_t session;             /* the slot's session this view was built for */
+	struct mpdp_ring *ring;       /* attached once, kept until the twin goes */
+	struct mpdp_mempool *pool;
+	_Atomic uint32_t snaplen;
+	_Atomic uint32_t queue_mask;
+	_Atomic uint32_t cur_session;
+	_Atomic uint64_t *captured;   /* the slot's counters */
+	_Atomic uint64_t *dropped;
+};
+
+struct mpdp_ring;
+struct mpdp_ipc_msg;
+
 struct eth_local {
 	pthread_mutex_t lock;
 	unsigned int lock_depth;                    /* recursion depth of lock */
@@ -45,6 +68,8 @@ struct eth_local {
 	uint32_t queue_gen[MPDP_MAX_PORTS];         /* shm queue_gen the handles were built from */
 	unsigned int write_depth[MPDP_MAX_PORTS];   /* primary: nested write_begin */
 	struct eth_events pending;                  /* events for the outermost unlock */
+	struct eth_port_fds fds[MPDP_MAX_PORTS];
+	struct eth_capture_local cap[MPDP_MAX_PORTS];
 	mpdp_eth_event_cb_t event_cb;
 	void *event_arg;
 };
@@ -74,6 +99,19 @@ void eth_sync_locked(void);
 int eth_close_locked(uint16_t port, int force);
 int eth_stop_locked(uint16_t port);
 int eth_table_create(void);
+
+/* eth_fds.c */
+void eth_fds_init(void);
+void eth_fds_close_port(uint16_t port);
+int eth_fds_put(struct mpdp_ipc_msg *msg);
+void eth_fds_take(struct mpdp_ipc_msg *msg);
+
+/* eth_capture.c */
+void eth_capture_sync(uint16_t port);     /* this process's view and fast-path bits */
+void eth_capture_port_gone(uint16_t port);
+int eth_capture_primary_init(void);       /* registers "eth:capture" */
+void eth_capture_fini(void);
+void eth_capture_exit(int proc_id, int pid);  /* primary: a process left */
 
 /* eth_driver.c */
 const struct mpdp_eth_driver *eth_driver_for_vdev(const char *name);
