@@ -1114,6 +1114,8 @@ int eth_close_locked(uint16_t port, int force)
 	set_state(dev, MPDP_ETH_STATE_UNUSED);
 	mpdp_eth_dev_write_end(dev);
 	eth_fp_reset_port(port);
+	eth_capture_port_gone(port);
+	eth_fds_close_port(port);
 	memset(dev, 0, sizeof(*dev));
 	eth.present[port] = 0;
 	eth.available[port] = 0;
@@ -1528,6 +1530,8 @@ void mpdp_eth_dev_release(struct mpdp_eth_dev *dev)
 	mpdp_eth_dev_write_end(dev);
 	eth.write_depth[port] = 0;
 	eth_fp_reset_port(port);
+	eth_capture_port_gone(port);
+	eth_fds_close_port(port);
 	memset(dev, 0, sizeof(*dev));
 	eth.present[port] = 0;
 	eth.available[port] = 0;
