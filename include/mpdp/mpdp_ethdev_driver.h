@@ -173,6 +173,9 @@ struct mpdp_eth_dev {
 /* Driver hooks. All optional except queue_attach, rx_burst, tx_burst. */
 struct mpdp_eth_dev_ops {
 	/* primary only */
+	/* configure: dev->shm already holds the new queue counts and the MTU the
+	 * caller asked for (mtu_set is not called): a driver whose device has an
+	 * MTU applies it here, and a refusal restores the old values */
 	int (*configure)(struct mpdp_eth_dev *dev);
 	int (*rx_queue_setup)(struct mpdp_eth_dev *dev, uint16_t q, uint16_t nb_desc,
 			      struct mpdp_mempool *mp);
