@@ -89,7 +89,7 @@ MPDP_STATIC_ASSERT(sizeof(struct mpdp_eth_queue_shm) == 3 * MPDP_CACHE_LINE_SIZE
  * are the primary's, per port, found by name / id in every process.
  */
 struct mpdp_eth_capture_shm {
-	uint32_t session;                 /* (P) nonzero while capturing */
+	_Atomic uint32_t session;         /* (P) nonzero while capturing; producers load it outside the seqlock */
 	uint32_t dirs;                    /* (P) MPDP_ETH_CAPTURE_RX | _TX */
 	uint32_t queue_mask;              /* (P) */
 	uint32_t snaplen;                 /* (P) */

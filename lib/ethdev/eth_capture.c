@@ -5,15 +5,29 @@
  * mpdp_eth_capture.h.
  *
  * Shared state: the slot's capture block, (P) fields written by the primary
- * under the seqlock, counters added to by any producer.
+ * under the slot's seqlock, counters added to by any producer.
  *
  * Process-local state (eth.cap[port]): the ring and pool handles, made the
  * first time this process sees the port captured and kept until the process
  * leaves (the ring and pool live as long as the instance, so a handle can
- * never go stale: DESIGN.md rule 2). The settings a producer reads are
- * atomics; the fast-path word mpdp_eth_fp_[port].capture is stored with
- * release after them, and the producer's acquire fence after its relaxed
- * load of that word pairs with it.
+ * never go stale: DESIGN.md rule 2), and this process's copy of the
+ * settings, built by eth_capture_sync() from a consistent snapshot of the
+ * slot.
+ *
+ * Ordering, per process:
+ *
+ *   sync (control thread, eth.lock)          producer (any lcore)
+ *   attach ring and pool, store snaplen,     load fp.capture (relaxed, inline)
+ *   queue_mask, cur_session (relaxed)        load fp.capture (acquire) -- (B)
+ *   store fp.capture (release)  -- (A)       load the settings (relaxed)
+ *
+ * (B) pairs with (A): a producer that saw the bits sees the settings and the
+ * ring and pool handles stored before them. (B) is a load, not a fence, so
+ * that ThreadSanitizer sees the pairing too. A producer that runs on older
+ * bits only makes copies that carry an older session; besides, before each
+ * burst it compares its session with the slot's (slot_session()) and copies
+ * nothing when the capture ended or changed (stop, reader gone, port
+ * closed), without waiting for its sync.
  */
 #include <errno.h>
 #include <signal.h>
@@ -31,14 +45,19 @@
 
 #include "ethdev_private.h"
 
-#define CAP_RING_SIZE   4096u    /* copies waiting for the reader */
-#define CAP_POOL_SIZE   8191u    /* mbufs: the ring's worth plus the reader's and caches */
-#define CAP_POOL_CACHE  64u
-#define CAP_DATA_ROOM   (MPDP_MBUF_DEFAULT_HEADROOM + 2048u)
-#define CAP_MAX_BURST   64u
+#define CAP_RING_SIZE  4096u /* copies waiting for the reader (4095 fit) */
+#define CAP_POOL_SIZE  6143u /* mbufs: the ring's worth, the reader's burst, 2047 for lcore caches */
+#define CAP_POOL_CACHE 64u
+#define CAP_DATA_ROOM  (MPDP_MBUF_DEFAULT_HEADROOM + 2048u)
+#define CAP_MAX_BURST  64u
+#define CAP_SYNC_TRIES 16 /* seqlock reads before waiting for the next announcement */
 
-enum cap_op { CAP_OP_START = 1, CAP_OP_STOP = 2 };
+enum cap_op {
+	CAP_OP_START = 1,
+	CAP_OP_STOP = 2
+};
 
+/* IPC "eth:capture" request and reply: fixed-size, checked by length. */
 struct cap_wire_req {
 	uint16_t port;
 	uint16_t op;
@@ -46,7 +65,7 @@ struct cap_wire_req {
 	uint32_t dirs;
 	uint32_t queue_mask;
 	uint32_t snaplen;
-	uint32_t session;       /* stop: the session to end */
+	uint32_t session; /* stop: the session to end */
 };
 
 struct cap_wire_reply {
@@ -57,14 +76,35 @@ struct cap_wire_reply {
 	char ring[MPDP_NAME_SIZE];
 };
 
+/* A reader's handle (process-local). */
 struct mpdp_eth_capture {
 	uint16_t port;
+	uint16_t pool_id;
 	uint32_t session;
+	uint32_t snaplen;
 	struct mpdp_ring *ring;
-	struct mpdp_eth_capture_shm *shm;
+	struct mpdp_mempool *pool;
+	const struct mpdp_eth_capture_shm *shm;
+	struct mpdp_eth_capture_stats st; /* last counters read; stale and bad are ours */
 };
 
-static uint32_t cap_serial; /* primary: the last session handed out */
+static uint32_t cap_serial; /* primary, under eth.lock: the last session handed out */
+
+/*
+ * The slot's session, which producers read outside the seqlock (one load
+ * per burst while a capture runs), so it is _Atomic; relaxed is enough,
+ * the fast-path word carries the ordering. (A close of the port clears the slot
+ * with memset under the seqlock, while no queue of it may be polled.)
+ */
+static inline uint32_t slot_session(const struct mpdp_eth_capture_shm *c)
+{
+	return atomic_load_explicit(&c->session, memory_order_relaxed);
+}
+
+static inline void slot_session_set(struct mpdp_eth_capture_shm *c, uint32_t session)
+{
+	atomic_store_explicit(&c->session, session, memory_order_relaxed);
+}
 
 /* ------------------------------------------------------------ producers */
 
@@ -88,6 +128,7 @@ static void copy_one(struct mpdp_mbuf *dst, const struct mpdp_mbuf *src, uint32_
 		len = snaplen;
 	if (len > room)
 		len = room;
+	/* the chain is the caller's: bounded by len and by its own links */
 	for (const struct mpdp_mbuf *seg = src; seg != NULL && done < len;
 	     seg = mpdp_mbuf_next(seg)) {
 		uint32_t take = seg->data_len;
@@ -105,104 +146,179 @@ static void copy_one(struct mpdp_mbuf *dst, const struct mpdp_mbuf *src, uint32_
 	memcpy(dst->dynfield, &meta, sizeof(meta));
 }
 
-void mpdp_eth_capture_burst_(uint16_t port, uint16_t q, uint32_t dir,
-			     struct mpdp_mbuf *const *pkts, uint16_t n)
+MPDP_STATIC_ASSERT(sizeof(struct mpdp_eth_capture_meta) <=
+			   sizeof(((struct mpdp_mbuf *)0)->dynfield),
+		   "capture meta fits in dynfield");
+
+void mpdp_eth_capture_burst_(uint16_t port, uint16_t q, uint32_t dir, struct mpdp_mbuf *const *pkts,
+			     uint16_t n)
 {
 	struct eth_capture_local *cl;
 	struct mpdp_mbuf *copies[CAP_MAX_BURST];
 	struct mpdp_eth_capture_meta meta;
-	uint32_t mask, snaplen;
-	uint64_t ts;
+	uint32_t mask, snaplen, session;
+	uint64_t ts, enq_total = 0, lost = 0;
+	unsigned int room;
 
 	if (port >= MPDP_MAX_PORTS)
 		return;
-	/* pairs with the release store of the fast-path word in eth_capture_sync() */
-	atomic_thread_fence(memory_order_acquire);
+	/* (B): pairs with the release store (A) of the fast-path word in eth_capture_sync() */
+	if (!(atomic_load_explicit(&mpdp_eth_fp_[port].capture, memory_order_acquire) & dir))
+		return; /* ended since the caller looked */
 	cl = &eth.cap[port];
 	mask = atomic_load_explicit(&cl->queue_mask, memory_order_relaxed);
-	if ((mask != 0 && (q >= 32 || !(mask & (1u << q)))) || cl->ring == NULL ||
-	    cl->pool == NULL)
+	if ((mask != 0 && (q >= 32 || !(mask & (1u << q)))) || cl->ring == NULL || cl->pool == NULL)
+		return;
+	session = atomic_load_explicit(&cl->cur_session, memory_order_relaxed);
+	/*
+	 * The capture ended or changed hands since our sync (stop, reader gone,
+	 * port closed and its slot cleared): copy nothing. Outside the seqlock:
+	 * a stale value costs at most the copies of this burst, which carry our
+	 * session and are dropped by the reader.
+	 */
+	if (eth.table == NULL || slot_session(&eth.table->ports[port].capture) != session)
 		return;
 	snaplen = atomic_load_explicit(&cl->snaplen, memory_order_relaxed);
+	/* a full ring is known before copying: count, do not copy then free */
+	room = mpdp_ring_free_count(cl->ring);
+	if (room < n) {
+		lost = (uint64_t)(n - room);
+		n = (uint16_t)room;
+	}
 	memset(&meta, 0, sizeof(meta));
-	meta.session = atomic_load_explicit(&cl->cur_session, memory_order_relaxed);
+	meta.session = session;
 	meta.port = port;
 	meta.queue = q;
 	meta.dir = (uint8_t)dir;
-	ts = now_ns();
+	ts = n > 0 ? now_ns() : 0;
 	while (n > 0) {
 		uint16_t k = n > CAP_MAX_BURST ? CAP_MAX_BURST : n;
 		unsigned int enq;
 
 		if (mpdp_mbuf_alloc_bulk(cl->pool, copies, k) != 0) {
-			atomic_fetch_add_explicit(cl->dropped, n, memory_order_relaxed);
-			return;
+			lost += n;
+			break;
 		}
 		for (uint16_t i = 0; i < k; i++)
 			copy_one(copies[i], pkts[i], snaplen, ts, meta);
 		enq = mpdp_ring_enqueue_burst_ptr(cl->ring, (void *const *)copies, k, NULL);
 		if (enq < k) {
+			/* another producer took the room meanwhile */
 			mpdp_mbuf_free_bulk(copies + enq, k - enq);
-			atomic_fetch_add_explicit(cl->dropped, k - enq, memory_order_relaxed);
+			lost += k - enq;
 		}
-		if (enq > 0)
-			atomic_fetch_add_explicit(cl->captured, enq, memory_order_relaxed);
+		enq_total += enq;
 		pkts += k;
 		n = (uint16_t)(n - k);
 	}
+	if (enq_total > 0)
+		atomic_fetch_add_explicit(cl->captured, enq_total, memory_order_relaxed);
+	if (lost > 0)
+		atomic_fetch_add_explicit(cl->dropped, lost, memory_order_relaxed);
 }
 
 /* ------------------------------------------------------------ every process */
 
+/* The slot's capture settings, as one consistent copy. */
+struct cap_snapshot {
+	uint32_t session, dirs, queue_mask, snaplen, pool_id;
+	char ring[MPDP_NAME_SIZE];
+};
+
+/*
+ * Copy the slot's capture block under its seqlock. Returns 0, or -EAGAIN
+ * when the primary kept writing (it announces afterwards: we come back).
+ */
+static int slot_snapshot(uint16_t port, struct cap_snapshot *out)
+{
+	struct mpdp_eth_dev_shm *s = &eth.table->ports[port];
+	const struct mpdp_eth_capture_shm *c = &s->capture;
+
+	for (int i = 0; i < CAP_SYNC_TRIES; i++) {
+		/* acquire: pairs with the release in mpdp_eth_dev_write_end() */
+		uint32_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+
+		if (seq & 1)
+			continue;
+		out->session = slot_session(c);
+		out->dirs = c->dirs;
+		out->queue_mask = c->queue_mask;
+		out->snaplen = c->snaplen;
+		out->pool_id = c->pool_id;
+		memcpy(out->ring, c->ring, sizeof(out->ring));
+		/* the copies above are done before seq is read again */
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&s->seq, memory_order_relaxed) == seq) {
+			out->ring[sizeof(out->ring) - 1] = '\0';
+			return 0;
+		}
+	}
+	return -EAGAIN;
+}
+
+/* The pool id names a live mbuf pool with the ring's name (distrust the slot). */
+static struct mpdp_mempool *pool_check(uint32_t id, const char *name)
+{
+	struct mpdp_mempool *mp = mpdp_mempool_from_id(id);
+
+	if (mp == NULL || strncmp(mp->name, name, MPDP_NAME_SIZE) != 0 ||
+	    mpdp_mbuf_pool_data_room(mp) <= MPDP_MBUF_DEFAULT_HEADROOM)
+		return NULL;
+	return mp;
+}
+
 /* Attach the port's ring and pool in this process (once). Under eth.lock. */
-static int local_attach(uint16_t port, const struct mpdp_eth_capture_shm *c)
+static int local_attach(uint16_t port, const struct cap_snapshot *c)
 {
 	struct eth_capture_local *cl = &eth.cap[port];
-	char ring[MPDP_NAME_SIZE];
 	int err = 0;
 
-	if (cl->ring != NULL && cl->pool != NULL)
-		return 0;
-	memcpy(ring, c->ring, sizeof(ring));
-	ring[sizeof(ring) - 1] = '\0';
-	if (cl->ring == NULL)
-		cl->ring = mpdp_ring_attach(ring, &err);
 	if (cl->ring == NULL) {
-		ETH_LOG(ERR, "port %u: cannot attach capture ring %s: %s", port, ring,
-			strerror(-err));
-		return err;
+		cl->ring = mpdp_ring_attach(c->ring, &err);
+		if (cl->ring == NULL) {
+			ETH_LOG(ERR, "port %u: cannot attach capture ring %s: %s", port, c->ring,
+				strerror(-err));
+			return err;
+		}
 	}
-	cl->pool = mpdp_mempool_from_id(c->pool_id);
 	if (cl->pool == NULL) {
-		ETH_LOG(ERR, "port %u: capture pool %u is gone", port, c->pool_id);
-		return -ENOENT;
+		cl->pool = pool_check(c->pool_id, c->ring);
+		if (cl->pool == NULL) {
+			ETH_LOG(ERR, "port %u: capture pool %u is not the mbuf pool %s", port,
+				c->pool_id, c->ring);
+			return -ENOENT;
+		}
 	}
 	return 0;
 }
 
+/* Under eth.lock: bring this process's view and fast-path bits to the slot's capture. */
 void eth_capture_sync(uint16_t port)
 {
 	struct mpdp_eth_capture_shm *c = &eth.table->ports[port].capture;
 	struct eth_capture_local *cl = &eth.cap[port];
-	uint32_t session = c->session, dirs = c->dirs;
+	struct cap_snapshot snap;
 
-	if (session == cl->session)
+	if (slot_snapshot(port, &snap) != 0)
+		return; /* the primary is writing; its announcement brings us back */
+	if (snap.session == cl->session)
 		return;
-	if (session != 0 && local_attach(port, c) != 0)
-		session = 0; /* logged; no capture from this process */
-	cl->session = c->session;
-	if (session == 0) {
+	cl->session = snap.session; /* also when attaching fails: logged once */
+	if (snap.session == 0 || local_attach(port, &snap) != 0) {
 		atomic_store_explicit(&mpdp_eth_fp_[port].capture, 0, memory_order_relaxed);
 		return;
 	}
-	cl->captured = &c->captured;
-	cl->dropped = &c->dropped;
-	atomic_store_explicit(&cl->snaplen, c->snaplen, memory_order_relaxed);
-	atomic_store_explicit(&cl->queue_mask, c->queue_mask, memory_order_relaxed);
-	atomic_store_explicit(&cl->cur_session, session, memory_order_relaxed);
-	/* release: a producer that sees the bits sees the settings above */
+	if (cl->captured == NULL) {
+		/* once: a producer of an earlier session may be reading them */
+		cl->captured = &c->captured;
+		cl->dropped = &c->dropped;
+	}
+	atomic_store_explicit(&cl->snaplen, snap.snaplen, memory_order_relaxed);
+	atomic_store_explicit(&cl->queue_mask, snap.queue_mask, memory_order_relaxed);
+	atomic_store_explicit(&cl->cur_session, snap.session, memory_order_relaxed);
+	/* (A) release: a producer that sees the bits sees the settings above; pairs with (B) */
 	atomic_store_explicit(&mpdp_eth_fp_[port].capture,
-			      dirs & (MPDP_ETH_CAPTURE_RX | MPDP_ETH_CAPTURE_TX),
+			      snap.dirs & (MPDP_ETH_CAPTURE_RX | MPDP_ETH_CAPTURE_TX),
 			      memory_order_release);
 }
 
@@ -229,38 +345,48 @@ void eth_capture_fini(void)
 
 /* ------------------------------------------------------------ primary */
 
-/* The per-instance ring and pool of a port: made once, never freed. */
-static int primary_resources(uint16_t port, struct mpdp_eth_capture_shm *c)
+/*
+ * The per-instance ring and pool of a port id: made once, never freed
+ * (kept in eth.cap[port] across a close of the port). Under eth.lock.
+ * Returns 0 and the pool's bytes per copy in *room, or a negative errno.
+ */
+static int primary_resources(uint16_t port, uint32_t *room)
 {
+	struct eth_capture_local *cl = &eth.cap[port];
 	char name[MPDP_NAME_SIZE];
-	struct mpdp_ring *r;
-	struct mpdp_mempool *mp;
 	int err = 0;
 
-	if (c->ring[0] != '\0')
-		return 0;
 	snprintf(name, sizeof(name), "mpdp.cap%u", port);
-	r = mpdp_ring_create(name, CAP_RING_SIZE, MPDP_RING_F_SC_DEQ, &err);
-	if (r == NULL && err == -EEXIST)
-		r = mpdp_ring_attach(name, &err);
-	if (r == NULL) {
-		ETH_LOG(ERR, "port %u: cannot make capture ring %s: %s", port, name, strerror(-err));
-		return err;
+	if (cl->ring == NULL) {
+		cl->ring = mpdp_ring_create(name, CAP_RING_SIZE, MPDP_RING_F_SC_DEQ, &err);
+		if (cl->ring == NULL && err == -EEXIST)
+			cl->ring = mpdp_ring_attach(name, &err);
+		if (cl->ring == NULL) {
+			ETH_LOG(ERR, "port %u: cannot make capture ring %s: %s", port, name,
+				strerror(-err));
+			return err;
+		}
 	}
-	mp = mpdp_mempool_lookup(name, &err);
-	if (mp == NULL)
-		mp = mpdp_mbuf_pool_create(name, CAP_POOL_SIZE, CAP_POOL_CACHE, 0, CAP_DATA_ROOM,
-					   NULL, &err);
-	if (mp == NULL) {
-		ETH_LOG(ERR, "port %u: cannot make the capture pool (%u mbufs): %s", port,
-			CAP_POOL_SIZE, strerror(-err));
-		mpdp_ring_detach(r);
-		return err;
+	if (cl->pool == NULL) {
+		struct mpdp_mempool *mp = mpdp_mempool_lookup(name, &err);
+
+		if (mp == NULL)
+			mp = mpdp_mbuf_pool_create(name, CAP_POOL_SIZE, CAP_POOL_CACHE, 0,
+						   CAP_DATA_ROOM, NULL, &err);
+		if (mp == NULL) {
+			ETH_LOG(ERR,
+				"port %u: cannot make the capture pool %s (%u mbufs of %u "
+				"bytes): %s",
+				port, name, CAP_POOL_SIZE, CAP_DATA_ROOM, strerror(-err));
+			return err; /* the ring stays for the next try */
+		}
+		if (pool_check(mp->id, name) == NULL) {
+			ETH_LOG(ERR, "port %u: the mempool %s is not a capture pool", port, name);
+			return -EEXIST;
+		}
+		cl->pool = mp;
 	}
-	eth.cap[port].ring = r;
-	eth.cap[port].pool = mp;
-	snprintf(c->ring, sizeof(c->ring), "%s", name);
-	c->pool_id = mp->id;
+	*room = mpdp_mbuf_pool_data_room(cl->pool) - MPDP_MBUF_DEFAULT_HEADROOM;
 	return 0;
 }
 
@@ -278,12 +404,13 @@ static int primary_start(const struct cap_wire_req *rq, int proc_id, struct cap_
 	struct mpdp_eth_capture_shm *c;
 	uint64_t consumer = MPDP_ETH_OWNER(proc_id, rq->pid);
 	uint32_t dirs = rq->dirs == 0 ? MPDP_ETH_CAPTURE_RX | MPDP_ETH_CAPTURE_TX : rq->dirs;
-	uint32_t room = CAP_DATA_ROOM - MPDP_MBUF_DEFAULT_HEADROOM;
+	uint32_t room = 0;
 	int rc;
 
 	if (rq->port >= MPDP_MAX_PORTS || !eth.present[rq->port] || !eth.available[rq->port])
 		return -ENODEV;
-	if ((dirs & ~(MPDP_ETH_CAPTURE_RX | MPDP_ETH_CAPTURE_TX)) != 0 || rq->pid <= 0)
+	if ((dirs & ~(MPDP_ETH_CAPTURE_RX | MPDP_ETH_CAPTURE_TX)) != 0 || rq->pid <= 0 ||
+	    (rq->queue_mask >> MPDP_ETH_MAX_QUEUES) != 0)
 		return -EINVAL;
 	dev = &eth.devs[rq->port];
 	c = &dev->shm->capture;
@@ -292,24 +419,26 @@ static int primary_start(const struct cap_wire_req *rq, int proc_id, struct cap_
 			MPDP_ETH_OWNER_PROC(c->consumer), MPDP_ETH_OWNER_PID(c->consumer));
 		return -EBUSY;
 	}
-	rc = primary_resources(rq->port, c);
+	rc = primary_resources(rq->port, &room);
 	if (rc != 0)
 		return rc;
-	mpdp_eth_dev_write_begin(dev);
 	if (++cap_serial == 0)
 		cap_serial = 1;
-	c->session = cap_serial;
+	mpdp_eth_dev_write_begin(dev);
+	slot_session_set(c, cap_serial);
 	c->dirs = dirs;
 	c->queue_mask = rq->queue_mask;
 	c->snaplen = rq->snaplen == 0 || rq->snaplen > room ? room : rq->snaplen;
 	c->consumer = consumer;
+	c->pool_id = eth.cap[rq->port].pool->id;
+	snprintf(c->ring, sizeof(c->ring), "mpdp.cap%u", rq->port);
 	atomic_store_explicit(&c->captured, 0, memory_order_relaxed);
 	atomic_store_explicit(&c->dropped, 0, memory_order_relaxed);
 	mpdp_eth_dev_write_end(dev);
 	eth_capture_sync(rq->port);
 	eth_announce();
-	ETH_LOG(INFO, "port %u: capture %u started for process %d (pid %d)", rq->port,
-		c->session, proc_id, rq->pid);
+	ETH_LOG(INFO, "port %u: capture %u started for process %d (pid %d)", rq->port, c->session,
+		proc_id, rq->pid);
 	memset(out, 0, sizeof(*out));
 	out->session = c->session;
 	out->pool_id = c->pool_id;
@@ -324,11 +453,11 @@ static void primary_end(uint16_t port, const char *why)
 	struct mpdp_eth_dev *dev = &eth.devs[port];
 	struct mpdp_eth_capture_shm *c = &dev->shm->capture;
 
-	ETH_LOG(INFO, "port %u: capture %u ended (%s): %llu copies, %llu dropped", port,
-		c->session, why, (unsigned long long)atomic_load(&c->captured),
+	ETH_LOG(INFO, "port %u: capture %u ended (%s): %llu copies, %llu dropped", port, c->session,
+		why, (unsigned long long)atomic_load(&c->captured),
 		(unsigned long long)atomic_load(&c->dropped));
 	mpdp_eth_dev_write_begin(dev);
-	c->session = 0;
+	slot_session_set(c, 0);
 	c->consumer = 0;
 	mpdp_eth_dev_write_end(dev);
 	eth_capture_sync(port);
@@ -340,7 +469,7 @@ static int primary_stop(const struct cap_wire_req *rq, int proc_id)
 	struct mpdp_eth_capture_shm *c;
 
 	if (rq->port >= MPDP_MAX_PORTS || !eth.present[rq->port])
-		return -ENODEV;
+		return 0; /* the port closed: its capture ended with it */
 	c = &eth.devs[rq->port].shm->capture;
 	if (c->session != rq->session || c->consumer != MPDP_ETH_OWNER(proc_id, rq->pid))
 		return 0; /* ended already */
@@ -389,7 +518,7 @@ int eth_capture_primary_init(void)
 	return mpdp_ipc_action_register("eth:capture", ipc_capture, NULL);
 }
 
-/* Primary exit hook: a capture's reader left; end its capture. */
+/* Primary exit hook (control thread): a capture's reader left; end its capture. */
 void eth_capture_exit(int proc_id, int pid)
 {
 	uint64_t gone = MPDP_ETH_OWNER(proc_id, pid);
@@ -461,12 +590,16 @@ int mpdp_eth_capture_start(uint16_t port, const struct mpdp_eth_capture_conf *co
 		return rc;
 	}
 	out.ring[sizeof(out.ring) - 1] = '\0';
-	cap->ring = mpdp_ring_attach(out.ring, &err);
 	cap->port = port;
 	cap->session = out.session;
+	cap->snaplen = out.snaplen;
 	cap->shm = &eth.table->ports[port].capture;
+	cap->pool = pool_check(out.pool_id, out.ring);
+	cap->ring = cap->pool != NULL ? mpdp_ring_attach(out.ring, &err) : NULL;
 	if (cap->ring == NULL) {
-		ETH_LOG(ERR, "port %u: cannot attach capture ring %s: %s", port, out.ring,
+		if (cap->pool == NULL)
+			err = -ENOENT;
+		ETH_LOG(ERR, "port %u: cannot attach capture ring and pool %s: %s", port, out.ring,
 			strerror(-err));
 		rq.op = CAP_OP_STOP;
 		rq.session = out.session;
@@ -474,15 +607,37 @@ int mpdp_eth_capture_start(uint16_t port, const struct mpdp_eth_capture_conf *co
 		free(cap);
 		return err;
 	}
+	cap->pool_id = (uint16_t)cap->pool->id;
+	cap->st.active = 1;
 	mpdp_eth_dev_sync(); /* a capturing secondary may poll the port too */
 	*capp = cap;
 	return 0;
 }
 
+enum cap_entry {
+	CAP_KEEP,
+	CAP_STALE,
+	CAP_BAD_FREE,
+	CAP_BAD_LEAVE
+};
+
+/* What a ring entry is. Anything a producer wrote is input (STYLE rule 8). */
+static enum cap_entry entry_check(const struct mpdp_eth_capture *cap, const struct mpdp_mbuf *m)
+{
+	if (m->pool_id != cap->pool_id)
+		return CAP_BAD_LEAVE; /* not ours to free */
+	if (m->nb_segs != 1 || m->next != MPDP_SHM_NULL || m->data_off > m->buf_len ||
+	    m->data_len > m->buf_len - m->data_off || m->pkt_len != m->data_len)
+		return CAP_BAD_FREE;
+	if (mpdp_eth_capture_meta(m)->session != cap->session)
+		return CAP_STALE; /* left by an earlier capture */
+	return CAP_KEEP;
+}
+
 uint16_t mpdp_eth_capture_read(struct mpdp_eth_capture *cap, struct mpdp_mbuf **pkts, uint16_t n)
 {
-	struct mpdp_mbuf *stale[CAP_MAX_BURST];
-	unsigned int got, keep = 0, nstale = 0;
+	struct mpdp_mbuf *drop[CAP_MAX_BURST];
+	unsigned int got, bad = 0, keep = 0, ndrop = 0;
 
 	if (cap == NULL || pkts == NULL)
 		return 0;
@@ -490,28 +645,61 @@ uint16_t mpdp_eth_capture_read(struct mpdp_eth_capture *cap, struct mpdp_mbuf **
 		n = CAP_MAX_BURST;
 	/* checked: every offset must name an mbuf inside the heap */
 	got = mpdp_ring_dequeue_burst_ptr_checked(cap->ring, (void **)pkts, n,
-						  sizeof(struct mpdp_mbuf), NULL);
+						  sizeof(struct mpdp_mbuf), &bad);
+	cap->st.bad += bad;
 	for (unsigned int i = 0; i < got; i++) {
-		if (mpdp_eth_capture_meta(pkts[i])->session == cap->session)
+		switch (entry_check(cap, pkts[i])) {
+		case CAP_KEEP:
 			pkts[keep++] = pkts[i];
-		else
-			stale[nstale++] = pkts[i]; /* left by an earlier capture */
+			break;
+		case CAP_STALE:
+			cap->st.stale++;
+			drop[ndrop++] = pkts[i];
+			break;
+		case CAP_BAD_FREE:
+			cap->st.bad++;
+			drop[ndrop++] = pkts[i];
+			break;
+		case CAP_BAD_LEAVE:
+			cap->st.bad++;
+			break;
+		}
 	}
-	if (nstale > 0)
-		mpdp_mbuf_free_bulk(stale, nstale);
+	if (ndrop > 0)
+		mpdp_mbuf_free_bulk(drop, ndrop);
 	return (uint16_t)keep;
 }
 
-void mpdp_eth_capture_stats_get(const struct mpdp_eth_capture *cap,
-				struct mpdp_eth_capture_stats *st)
+void mpdp_eth_capture_stats_get(struct mpdp_eth_capture *cap, struct mpdp_eth_capture_stats *st)
 {
+	uint64_t captured, dropped;
+
 	if (st == NULL)
 		return;
-	memset(st, 0, sizeof(*st));
-	if (cap == NULL || cap->shm->session != cap->session)
+	if (cap == NULL) {
+		memset(st, 0, sizeof(*st));
 		return;
-	st->captured = atomic_load_explicit(&cap->shm->captured, memory_order_relaxed);
-	st->dropped = atomic_load_explicit(&cap->shm->dropped, memory_order_relaxed);
+	}
+	if (cap->st.active && slot_session(cap->shm) == cap->session) {
+		captured = atomic_load_explicit(&cap->shm->captured, memory_order_relaxed);
+		dropped = atomic_load_explicit(&cap->shm->dropped, memory_order_relaxed);
+		/* counted for our session only if it is still ours after the loads */
+		atomic_thread_fence(memory_order_acquire);
+		if (slot_session(cap->shm) == cap->session) {
+			cap->st.captured = captured;
+			cap->st.dropped = dropped;
+		} else {
+			cap->st.active = 0;
+		}
+	} else {
+		cap->st.active = 0;
+	}
+	*st = cap->st;
+}
+
+uint32_t mpdp_eth_capture_snaplen(const struct mpdp_eth_capture *cap)
+{
+	return cap != NULL ? cap->snaplen : 0;
 }
 
 int mpdp_eth_capture_stop(struct mpdp_eth_capture *cap)
@@ -523,16 +711,24 @@ int mpdp_eth_capture_stop(struct mpdp_eth_capture *cap)
 	int rc;
 
 	if (cap == NULL)
-		return -EINVAL;
+		return 0;
 	memset(&rq, 0, sizeof(rq));
 	rq.port = cap->port;
 	rq.op = CAP_OP_STOP;
 	rq.pid = getpid();
 	rq.session = cap->session;
 	rc = request(&rq, &out);
-	while ((got = mpdp_ring_dequeue_burst_ptr_checked(cap->ring, (void **)pkts, CAP_MAX_BURST,
-							   sizeof(struct mpdp_mbuf), NULL)) > 0)
-		mpdp_mbuf_free_bulk(pkts, got);
+	/* what is queued goes back to the pool, whichever capture made it */
+	cap->session = 0; /* every copy is stale now: read() frees them */
+	for (unsigned int i = 0; i <= CAP_RING_SIZE / CAP_MAX_BURST; i++) {
+		got = mpdp_eth_capture_read(cap, pkts, CAP_MAX_BURST);
+		if (got > 0)
+			mpdp_mbuf_free_bulk(pkts, got);
+		if (mpdp_ring_count(cap->ring) == 0)
+			break; /* bounded: a producer that missed the end stops at its next burst */
+	}
+	/* the copies this thread freed sit in its cache: give them back */
+	mpdp_mempool_cache_flush(cap->pool);
 	mpdp_ring_detach(cap->ring);
 	free(cap);
 	return rc;

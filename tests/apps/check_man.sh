@@ -8,7 +8,7 @@ set -u
 dir=${1:?usage: check_man.sh DIR}
 fail=0
 
-for tool in mpdp-l2fwd mpdp-proc-info mpdp-mp-worker mpdp-pktgen; do
+for tool in mpdp-l2fwd mpdp-proc-info mpdp-mp-worker mpdp-pktgen mpdp-dumpcap; do
 	page=$dir/$tool.1
 	if [[ ! -f $page ]]; then
 		echo "FAIL: $page is missing"
