@@ -56,4 +56,11 @@ if ! MPDP_BUILD=build-bench bash bench/bench_fwd.sh; then
 	echo "bench/run.sh: bench_fwd.sh exited non-zero" >&2
 	failed=$((failed + 1))
 fi
+
+# af_packet forwarding between veth pairs, beside testpmd on DPDK's af_packet
+echo "=== bench_af_packet.sh"
+if ! MPDP_BUILD=build-bench bash bench/bench_af_packet.sh; then
+	echo "bench/run.sh: bench_af_packet.sh exited non-zero" >&2
+	failed=$((failed + 1))
+fi
 ((failed == 0))
