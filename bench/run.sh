@@ -63,4 +63,11 @@ if ! MPDP_BUILD=build-bench bash bench/bench_af_packet.sh; then
 	echo "bench/run.sh: bench_af_packet.sh exited non-zero" >&2
 	failed=$((failed + 1))
 fi
+
+# the primary's forwarding rate without and with mpdp-dumpcap attached
+echo "=== bench_dumpcap.sh"
+if ! MPDP_BUILD=build-bench bash bench/bench_dumpcap.sh; then
+	echo "bench/run.sh: bench_dumpcap.sh exited non-zero" >&2
+	failed=$((failed + 1))
+fi
 ((failed == 0))
