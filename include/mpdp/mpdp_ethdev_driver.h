@@ -316,6 +316,24 @@ int mpdp_eth_dev_fd_export(struct mpdp_eth_dev *dev, unsigned int index, int fd)
  */
 int mpdp_eth_dev_fd(const struct mpdp_eth_dev *dev, unsigned int index);
 
+/*
+ * A driver's shared port state: the memzone "<port>.<tag>", recorded in the
+ * slot (drv_off, drv_len).
+ *
+ * mpdp_eth_dev_area_reserve: primary, in probe between create and publish;
+ * len zeroed bytes, cache-line aligned. Returns the area, or NULL with *rc
+ * and one line in err. mpdp_eth_dev_area_free: primary, at close or when
+ * the probe fails after reserving. mpdp_eth_dev_area: any process, in
+ * attach; the area once the slot's offset and length (min_len..max_len)
+ * are checked to lie in the heap, else NULL with a log line under
+ * log_name. The driver still checks the contents (magic, version, counts).
+ */
+void *mpdp_eth_dev_area_reserve(struct mpdp_eth_dev *dev, const char *tag, size_t len,
+				int *rc, char *err, size_t err_size);
+void mpdp_eth_dev_area_free(const char *port, const char *tag);
+void *mpdp_eth_dev_area(const struct mpdp_eth_dev *dev, const char *log_name, size_t min_len,
+			size_t max_len);
+
 /* Burst functions that return 0: for queues with nothing behind them. */
 uint16_t mpdp_eth_burst_none(void *q, struct mpdp_mbuf **pkts, uint16_t n);
 

@@ -156,8 +156,8 @@
 #define AFP_PORT_VERSION 1
 
 /* Port names leave room for ".afp" in the memzone name. */
-#define AFP_ZONE_SUFFIX   ".afp"
-#define AFP_PORT_NAME_MAX (MPDP_NAME_SIZE - sizeof(AFP_ZONE_SUFFIX))
+#define AFP_ZONE_TAG      "afp" /* the shared state is memzone "<port>.afp" */
+#define AFP_PORT_NAME_MAX (MPDP_NAME_SIZE - sizeof("." AFP_ZONE_TAG))
 
 MPDP_STATIC_ASSERT(sizeof(_Atomic uint32_t) == sizeof(uint32_t),
 		   "tp_status is accessed as an atomic 32-bit word");
@@ -597,13 +597,6 @@ static uint16_t afp_tx_burst(void *queue, struct mpdp_mbuf **pkts, uint16_t n)
 }
 
 /* ------------------------------------------------------------ helpers */
-
-static int zone_name(char *buf, size_t size, const char *port)
-{
-	int n = snprintf(buf, size, "%s" AFP_ZONE_SUFFIX, port);
-
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
 
 /* Frames needed for nb descriptors: a whole number of blocks. */
 static uint32_t frames_for(const struct afp_priv *priv, uint32_t nb)
@@ -1063,14 +1056,9 @@ static int afp_attach(struct mpdp_eth_dev *dev)
 	long page = sysconf(_SC_PAGESIZE);
 
 	/* the slot and the state were written by another process: check them (rule 8) */
-	if (shm->drv_len != sizeof(struct afp_port_shm) ||
-	    !mpdp_shm_off_valid(shm->drv_off, sizeof(struct afp_port_shm))) {
-		mpdp_log(MPDP_LOG_ERR, AFP_LOG,
-			 "%s: no valid driver state (offset %#llx, len %llu)", shm->name,
-			 (unsigned long long)shm->drv_off, (unsigned long long)shm->drv_len);
+	pmd = mpdp_eth_dev_area(dev, AFP_LOG, sizeof(*pmd), sizeof(*pmd));
+	if (pmd == NULL)
 		return -EPROTO;
-	}
-	pmd = MPDP_SHM_PTR(struct afp_port_shm, shm->drv_off);
 	if (pmd->magic != AFP_PORT_MAGIC || pmd->version != AFP_PORT_VERSION ||
 	    pmd->nb_queues == 0 || pmd->nb_queues > MPDP_ETH_MAX_QUEUES ||
 	    pmd->frame_size < AFP_FRAME_SIZE_MIN || pmd->frame_size > AFP_FRAME_SIZE_MAX ||
@@ -1506,7 +1494,6 @@ static int afp_mtu_set(struct mpdp_eth_dev *dev, uint16_t mtu)
 static void afp_close(struct mpdp_eth_dev *dev)
 {
 	struct afp_priv *priv = dev->priv;
-	char zname[MPDP_NAME_SIZE];
 
 	if (priv == NULL)
 		return;
@@ -1516,8 +1503,7 @@ static void afp_close(struct mpdp_eth_dev *dev)
 		close(priv->ctl_fd);
 	priv->ctl_fd = -1;
 	priv->promisc = 0;
-	if (zone_name(zname, sizeof(zname), dev->shm->name) == 0)
-		mpdp_memzone_free(zname);
+	mpdp_eth_dev_area_free(dev->shm->name, AFP_ZONE_TAG);
 	priv->pmd = NULL;
 }
 
@@ -1717,11 +1703,10 @@ static int afp_args_get(const struct mpdp_devargs *da, int *ctl, struct afp_args
 static int afp_probe(const struct mpdp_devargs *da, const char *devargs_str, char *err,
 		     size_t err_size)
 {
-	char zname[MPDP_NAME_SIZE], mac[MPDP_ETHER_ADDR_FMT_SIZE];
+	char mac[MPDP_ETHER_ADDR_FMT_SIZE];
 	struct mpdp_eth_dev_shm *shm;
 	struct afp_port_shm *pmd;
 	struct mpdp_eth_dev *dev;
-	struct mpdp_memzone mz;
 	struct afp_args a;
 	int ctl = -1, rc;
 
@@ -1739,15 +1724,9 @@ static int afp_probe(const struct mpdp_devargs *da, const char *devargs_str, cha
 		snprintf(err, err_size, "%s: cannot create the port: %s", da->name, strerror(-rc));
 		goto err_close;
 	}
-	rc = zone_name(zname, sizeof(zname), da->name);
-	if (rc == 0)
-		rc = mpdp_memzone_reserve(zname, sizeof(*pmd), MPDP_CACHE_LINE_SIZE, &mz);
-	if (rc != 0) {
-		snprintf(err, err_size, "%s: cannot reserve memzone %s: %s", da->name, zname,
-			 strerror(-rc));
+	pmd = mpdp_eth_dev_area_reserve(dev, AFP_ZONE_TAG, sizeof(*pmd), &rc, err, err_size);
+	if (pmd == NULL)
 		goto err_release;
-	}
-	pmd = mz.addr;
 	pmd->magic = AFP_PORT_MAGIC;
 	pmd->version = AFP_PORT_VERSION;
 	snprintf(pmd->iface, sizeof(pmd->iface), "%s", a.iface);
@@ -1771,8 +1750,6 @@ static int afp_probe(const struct mpdp_devargs *da, const char *devargs_str, cha
 	shm->mtu = (uint16_t)a.mtu;
 	shm->mac = a.mac;
 	shm->link = a.link;
-	shm->drv_off = mz.offset;
-	shm->drv_len = sizeof(*pmd);
 	rc = mpdp_eth_dev_publish(dev);
 	if (rc != 0) {
 		snprintf(err, err_size, "%s: cannot publish the port: %s", da->name, strerror(-rc));
@@ -1791,7 +1768,7 @@ static int afp_probe(const struct mpdp_devargs *da, const char *devargs_str, cha
 	return 0;
 
 err_free_zone:
-	mpdp_memzone_free(zname);
+	mpdp_eth_dev_area_free(da->name, AFP_ZONE_TAG);
 err_release:
 	mpdp_eth_dev_release(dev);
 err_close:

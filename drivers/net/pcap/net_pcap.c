@@ -121,7 +121,8 @@
 #define PCAP_SPEED_MBPS     10000
 #define PCAP_PATH_SIZE      MPDP_DEVARGS_VALUE_SIZE
 /* "<port>.pcap" fits a memzone name */
-#define PCAP_PORT_NAME_MAX (MPDP_NAME_SIZE - sizeof(".pcap"))
+#define PCAP_ZONE_TAG "pcap"
+#define PCAP_PORT_NAME_MAX (MPDP_NAME_SIZE - sizeof("." PCAP_ZONE_TAG))
 /* index of the tx file among the port's exported fds */
 #define PCAP_FD_TX 0
 /* the packets of an rx file may take at most 1 / PCAP_HEAP_SHARE of the heap */
@@ -438,13 +439,6 @@ static uint16_t tx_burst(void *queue, struct mpdp_mbuf **pkts, uint16_t n)
 
 /* ------------------------------------------------------------ helpers */
 
-static int zone_name(char *buf, size_t size, const char *port)
-{
-	int n = snprintf(buf, size, "%s.pcap", port);
-
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
 static uint64_t rec_size(uint32_t caplen)
 {
 	return (sizeof(struct rec_shm) + (uint64_t)caplen + 7) & ~(uint64_t)7;
@@ -465,13 +459,9 @@ static struct port_shm *zone_check(const struct mpdp_eth_dev *dev)
 	struct port_shm *pmd;
 	uint64_t len = shm->drv_len;
 
-	if (len < sizeof(struct port_shm) || !mpdp_shm_off_valid(shm->drv_off, len)) {
-		mpdp_log(MPDP_LOG_ERR, PCAP_LOG,
-			 "%s: no valid driver state (offset %#llx, len %llu)", shm->name,
-			 (unsigned long long)shm->drv_off, (unsigned long long)len);
+	pmd = mpdp_eth_dev_area(dev, PCAP_LOG, sizeof(*pmd), SIZE_MAX);
+	if (pmd == NULL)
 		return NULL;
-	}
-	pmd = MPDP_SHM_PTR(struct port_shm, shm->drv_off);
 	if (pmd->magic != PCAP_PORT_MAGIC || pmd->version != PCAP_PORT_VERSION ||
 	    pmd->nb_queues == 0 || pmd->nb_queues > MPDP_ETH_MAX_QUEUES || pmd->zone_len != len ||
 	    pmd->index_off != sizeof(struct port_shm) ||
@@ -670,7 +660,6 @@ static int rx_queue_setup(struct mpdp_eth_dev *dev, uint16_t q, uint16_t nb_desc
 static void port_close(struct mpdp_eth_dev *dev)
 {
 	struct port_priv *priv = dev->priv;
-	char zname[MPDP_NAME_SIZE];
 
 	if (priv == NULL)
 		return;
@@ -684,8 +673,7 @@ static void port_close(struct mpdp_eth_dev *dev)
 		}
 	}
 	priv->pmd = NULL;
-	if (zone_name(zname, sizeof(zname), dev->shm->name) == 0)
-		mpdp_memzone_free(zname);
+	mpdp_eth_dev_area_free(dev->shm->name, PCAP_ZONE_TAG);
 }
 
 static const struct mpdp_eth_dev_ops pcap_ops = {
@@ -946,9 +934,7 @@ static int probe(const struct mpdp_devargs *da, const char *devargs_str, char *e
 {
 	struct rx_file rf = { .port = da->name, .fd = -1, .zone_len = sizeof(struct port_shm) };
 	const char *rx_path, *tx_path;
-	char zname[MPDP_NAME_SIZE];
 	struct mpdp_heap_info heap;
-	struct mpdp_memzone mz;
 	struct mpdp_eth_dev *dev;
 	struct port_shm *pmd;
 	uint64_t queues, loop;
@@ -1005,18 +991,14 @@ static int probe(const struct mpdp_devargs *da, const char *devargs_str, char *e
 		snprintf(err, err_size, "%s: cannot create the port: %s", da->name, strerror(-rc));
 		goto err_close_rx;
 	}
-	rc = zone_name(zname, sizeof(zname), da->name);
-	if (rc == 0)
-		rc = mpdp_memzone_reserve(zname, rf.zone_len, MPDP_CACHE_LINE_SIZE, &mz);
-	if (rc != 0) {
+	pmd = mpdp_eth_dev_area_reserve(dev, PCAP_ZONE_TAG, rf.zone_len, &rc, err, err_size);
+	if (pmd == NULL) {
 		snprintf(err, err_size, "%s: cannot reserve %llu MB for %s: %s%s", da->name,
 			 (unsigned long long)mb_up(rf.zone_len),
 			 rx_path != NULL ? "the packets of rx_pcap" : "its state", strerror(-rc),
 			 rc == -ENOMEM ? "; use --mem" : "");
 		goto err_release;
 	}
-	pmd = mz.addr;
-	memset(pmd, 0, sizeof(*pmd));
 	pmd->magic = PCAP_PORT_MAGIC;
 	pmd->version = PCAP_PORT_VERSION;
 	pmd->nb_queues = (uint16_t)queues;
@@ -1075,8 +1057,6 @@ static int probe(const struct mpdp_devargs *da, const char *devargs_str, char *e
 	shm->link = (struct mpdp_eth_link){
 		.speed_mbps = PCAP_SPEED_MBPS, .up = 1, .full_duplex = 1, .autoneg = 0
 	};
-	shm->drv_off = mz.offset;
-	shm->drv_len = rf.zone_len;
 	rc = mpdp_eth_dev_publish(dev);
 	if (rc != 0) {
 		snprintf(err, err_size, "%s: cannot publish the port: %s", da->name, strerror(-rc));
@@ -1103,7 +1083,7 @@ err_remove_tx:
 	if (created)
 		unlink(tx_path);
 err_free_zone:
-	mpdp_memzone_free(zname);
+	mpdp_eth_dev_area_free(da->name, PCAP_ZONE_TAG);
 err_release:
 	mpdp_eth_dev_release(dev);
 err_close_rx:

@@ -80,6 +80,7 @@
 #include <mpdp/mpdp_ring.h>
 
 #define RING_LOG         "pmd.ring"
+#define RING_ZONE_TAG    "pmd" /* the shared state is memzone "<port>.pmd" */
 #define RING_DRIVER_NAME "net_ring"
 
 #define RING_QUEUES_DEFAULT 1
@@ -248,13 +249,6 @@ static int ring_name(char *buf, size_t size, const char *port, uint16_t q)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-static int pmd_zone_name(char *buf, size_t size, const char *port)
-{
-	int n = snprintf(buf, size, "%s.pmd", port);
-
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
 /* Free a port's rings 0..nb-1 by name; packets still in them are freed too. */
 static void ring_free_rings(const char *port, uint16_t nb)
 {
@@ -360,14 +354,9 @@ static int ring_attach(struct mpdp_eth_dev *dev)
 	int rc;
 
 	/* the slot and the state were written by another process: check them (rule 8) */
-	if (shm->drv_len != sizeof(struct ring_port_shm) ||
-	    !mpdp_shm_off_valid(shm->drv_off, sizeof(struct ring_port_shm))) {
-		mpdp_log(MPDP_LOG_ERR, RING_LOG,
-			 "%s: no valid driver state (offset %#llx, len %llu)", shm->name,
-			 (unsigned long long)shm->drv_off, (unsigned long long)shm->drv_len);
+	pmd = mpdp_eth_dev_area(dev, RING_LOG, sizeof(*pmd), sizeof(*pmd));
+	if (pmd == NULL)
 		return -EPROTO;
-	}
-	pmd = MPDP_SHM_PTR(struct ring_port_shm, shm->drv_off);
 	if (pmd->magic != RING_PORT_MAGIC || pmd->version != RING_PORT_VERSION ||
 	    pmd->nb_rings == 0 || pmd->nb_rings > MPDP_ETH_MAX_QUEUES || pmd->ring_size == 0 ||
 	    pmd->ring_size > RING_SIZE_MAX) {
@@ -582,7 +571,6 @@ static void ring_close(struct mpdp_eth_dev *dev)
 {
 	struct ring_priv *priv = dev->priv;
 	struct mpdp_eth_dev *peer = NULL;
-	char zname[MPDP_NAME_SIZE];
 	struct ring_link link;
 	const char *name = dev->shm->name;
 	int adopted = 0;
@@ -631,8 +619,7 @@ static void ring_close(struct mpdp_eth_dev *dev)
 	}
 	if (!adopted)
 		ring_free_rings(name, priv->nb_rings);
-	if (pmd_zone_name(zname, sizeof(zname), name) == 0)
-		mpdp_memzone_free(zname);
+	mpdp_eth_dev_area_free(name, RING_ZONE_TAG);
 	priv->pmd = NULL;
 }
 
@@ -712,11 +699,10 @@ static struct mpdp_eth_dev *ring_peer_check(const char *self, const char *peer, 
 static int ring_probe(const struct mpdp_devargs *da, const char *devargs_str, char *err,
 		      size_t err_size)
 {
-	char name[MPDP_RING_NAME_SIZE], zname[MPDP_NAME_SIZE];
+	char name[MPDP_RING_NAME_SIZE];
 	struct mpdp_eth_dev *dev, *pdev = NULL;
 	struct mpdp_eth_link peer_link = { 0 };
 	struct ring_port_shm *pmd;
-	struct mpdp_memzone mz;
 	uint8_t peer_lost = 0;
 	uint64_t queues, size, count_bytes;
 	const char *peer;
@@ -756,15 +742,9 @@ static int ring_probe(const struct mpdp_devargs *da, const char *devargs_str, ch
 		snprintf(err, err_size, "%s: cannot create the port: %s", da->name, strerror(-rc));
 		return rc;
 	}
-	rc = pmd_zone_name(zname, sizeof(zname), da->name);
-	if (rc == 0)
-		rc = mpdp_memzone_reserve(zname, sizeof(*pmd), MPDP_CACHE_LINE_SIZE, &mz);
-	if (rc != 0) {
-		snprintf(err, err_size, "%s: cannot reserve memzone %s: %s", da->name, zname,
-			 strerror(-rc));
+	pmd = mpdp_eth_dev_area_reserve(dev, RING_ZONE_TAG, sizeof(*pmd), &rc, err, err_size);
+	if (pmd == NULL)
 		goto err_release;
-	}
-	pmd = mz.addr;
 	pmd->magic = RING_PORT_MAGIC;
 	pmd->version = RING_PORT_VERSION;
 	pmd->nb_rings = (uint16_t)queues;
@@ -807,8 +787,6 @@ static int ring_probe(const struct mpdp_devargs *da, const char *devargs_str, ch
 	shm->link = (struct mpdp_eth_link){
 		.speed_mbps = RING_SPEED_MBPS, .up = 1, .full_duplex = 1, .autoneg = 0
 	};
-	shm->drv_off = mz.offset;
-	shm->drv_len = sizeof(*pmd);
 	if (pdev != NULL) {
 		struct ring_priv *ppriv = pdev->priv;
 
@@ -865,7 +843,7 @@ err_unlink:
 	}
 err_free_rings:
 	ring_free_rings(da->name, q);
-	mpdp_memzone_free(zname);
+	mpdp_eth_dev_area_free(da->name, RING_ZONE_TAG);
 err_release:
 	mpdp_eth_dev_release(dev);
 	return rc;
