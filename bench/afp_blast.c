@@ -115,6 +115,25 @@ static void make_frame(uint8_t *f, unsigned int size, unsigned int flow)
 	udp[5] = (uint8_t)udp_len; /* checksum 0: none */
 }
 
+/*
+ * The per-second line, when a second has passed since the last one (at
+ * *tlast, *last_sent frames then). Returns 1 once the end time tend (0:
+ * none) is reached.
+ */
+static int tick(uint64_t sent, double *tlast, uint64_t *last_sent, double tend)
+{
+	double t = now();
+
+	if (t - *tlast >= 1.0) {
+		printf("blast sec sent=%llu mpps=%.3f\n", (unsigned long long)sent,
+		       (double)(sent - *last_sent) / (t - *tlast) / 1e6);
+		fflush(stdout);
+		*tlast = t;
+		*last_sent = sent;
+	}
+	return tend && t >= tend;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: afp_blast IFACE [--size N] [--seconds S] [--batch N] [--flows N]\n"
@@ -243,19 +262,8 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			sent += n;
-			if ((sent & 0xffff) < n || n == 0) {
-				double t = now();
-
-				if (t - tlast >= 1.0) {
-					printf("blast sec sent=%llu mpps=%.3f\n", (unsigned long long)sent,
-					       (double)(sent - last_sent) / (t - tlast) / 1e6);
-					fflush(stdout);
-					tlast = t;
-					last_sent = sent;
-				}
-				if (tend && t >= tend)
-					break;
-			}
+			if (((sent & 0xffff) < n || n == 0) && tick(sent, &tlast, &last_sent, tend))
+				break;
 		}
 	} else {
 		enum { VLEN = 64 };
@@ -275,7 +283,6 @@ int main(int argc, char **argv)
 		}
 		while (!stop) {
 			int n = sendmmsg(fd, msgs, VLEN, 0);
-			double t;
 
 			if (n > 0)
 				sent += (uint64_t)n;
@@ -283,17 +290,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "afp_blast: sendmmsg: %s\n", strerror(errno));
 				return 1;
 			}
-			if ((sent & 0x3fff) >= VLEN)
-				continue;
-			t = now();
-			if (t - tlast >= 1.0) {
-				printf("blast sec sent=%llu mpps=%.3f\n", (unsigned long long)sent,
-				       (double)(sent - last_sent) / (t - tlast) / 1e6);
-				fflush(stdout);
-				tlast = t;
-				last_sent = sent;
-			}
-			if (tend && t >= tend)
+			if ((sent & 0x3fff) < VLEN && tick(sent, &tlast, &last_sent, tend))
 				break;
 		}
 	}

@@ -98,47 +98,18 @@ ref_dpdk=0.94 # DPDK 22.11 af_packet io forwarding, measured on this kind of VM
 mbufs=32768
 burst=32
 
-usage()
-{
-	sed -n '/^# Usage:/,/^# Needs root/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
-}
+# shellcheck source=bench/bench_lib.sh
+. "$root/bench/bench_lib.sh"
 
-while (($# > 0)); do
+bench_opt()
+{
 	case $1 in
-	--seconds | --warmup | --rounds | --cpus | --afp-args | --logs)
-		if (($# < 2)); then
-			echo "$me: $1 needs a value" >&2
-			exit 2
-		fi
-		case $1 in
-		--seconds) seconds=$2 ;;
-		--warmup) warmup=$2 ;;
-		--rounds) rounds=$2 ;;
-		--cpus) cpus=$2 ;;
-		--afp-args) afp_args=$2 ;;
-		--logs) keep_logs=$2 ;;
-		esac
-		shift 2
-		;;
-	--no-dpdk) use_dpdk=0; shift ;;
-	--no-dumpcap) use_dumpcap=0; shift ;;
-	-h | --help) usage; exit 0 ;;
-	*)
-		echo "$me: unknown option '$1' (see --help)" >&2
-		exit 2
-		;;
+	--afp-args) afp_args=$2 ;;
+	--no-dpdk) use_dpdk=0 ;;
+	--no-dumpcap) use_dumpcap=0 ;;
 	esac
-done
-if ! [[ $seconds =~ ^[1-9][0-9]*$ && $warmup =~ ^[0-9]+$ && $rounds =~ ^[1-9][0-9]*$ ]]; then
-	echo "$me: --seconds and --rounds take an integer >= 1, --warmup >= 0" >&2
-	exit 2
-fi
-if ! [[ $cpus =~ ^([0-9]+),([0-9]+)$ ]] || [[ ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]]; then
-	echo "$me: --cpus takes two different CPUs, e.g. 0,1" >&2
-	exit 2
-fi
-cpu_a=${BASH_REMATCH[1]}
-cpu_b=${BASH_REMATCH[2]}
+}
+bench_parse_opts --afp-args "--no-dpdk --no-dumpcap" "$@"
 if ! [[ $afp_args =~ ^[a-z_]+=[0-9a-z]+(,[a-z_]+=[0-9a-z]+)*$ ]]; then
 	echo "$me: --afp-args takes KEY=VALUE[,KEY=VALUE...]" >&2
 	exit 2
@@ -150,30 +121,8 @@ fi
 
 # ---------------------------------------------------------------- tools
 
-bin=
-for d in ${MPDP_BUILD:+"$MPDP_BUILD" "$MPDP_BUILD/apps"} "$root/build-bench/apps"; do
-	if [[ -x $d/mpdp-l2fwd ]]; then
-		bin=$(cd "$d" && pwd)
-		break
-	fi
-done
-if [[ -z $bin ]]; then
-	echo "$me: no mpdp-l2fwd in ${MPDP_BUILD:-$root/build-bench}" \
-		"(build with bench/run.sh, or set MPDP_BUILD)" >&2
-	exit 2
-fi
-
-dpdk_reason=
-testpmd=${DPDK_TESTPMD:-$(command -v dpdk-testpmd 2>/dev/null)}
-dpdk_version=-
-if ((use_dpdk == 0)); then
-	dpdk_reason=disabled_by_option
-elif [[ -z $testpmd || ! -x $testpmd ]]; then
-	dpdk_reason=dpdk_testpmd_not_installed
-else
-	dpdk_version=$(pkg-config --modversion libdpdk 2>/dev/null ||
-		dpkg-query -W -f='${Version}' dpdk 2>/dev/null || echo unknown)
-fi
+bench_find_bin mpdp-l2fwd
+bench_find_testpmd
 
 # TODO(dumpcap): apps/dumpcap is being written; until mpdp-dumpcap is built
 # the mpdp_dumpcap side is n/a (reason dumpcap_not_built). Its command line
@@ -192,114 +141,20 @@ v_src=$tag-s
 v_fin=$tag-i
 v_fout=$tag-o
 v_sink=$tag-k
-rtdir=$(mktemp -d "/dev/shm/mpdp-bench-afp.XXXXXX") || exit 1
-work=$(mktemp -d /tmp/mpdp-bench-afp.XXXXXX) || exit 1
-if [[ -n $keep_logs ]]; then
-	mkdir -p "$keep_logs" && logs=$(cd "$keep_logs" && pwd) || exit 1
-else
-	logs=$work
-fi
-pids=()
 links=()
-dpdk_prefixes=()
 
-alive()
+# what bench_cleanup does besides stopping processes: the veth pairs, the
+# source's build
+bench_cleanup_more()
 {
-	local line rest
-	read -r line 2>/dev/null <"/proc/$1/stat" || return 1
-	rest=${line##*) }
-	[[ -n $rest && ${rest:0:1} != Z && ${rest:0:1} != X ]]
-}
-
-stop_pid()
-{
-	local p=$1 i
-	if alive "$p"; then
-		kill -INT "$p" 2>/dev/null
-		for ((i = 0; i < 100; i++)); do
-			alive "$p" || break
-			sleep 0.1
-		done
-		alive "$p" && kill -KILL "$p" 2>/dev/null
-	fi
-	wait "$p" 2>/dev/null
-	return 0
-}
-
-cleanup()
-{
-	local p
-	trap - EXIT INT TERM HUP
-	for p in "${pids[@]}"; do
-		alive "$p" && kill -INT "$p" 2>/dev/null
+	local l
+	for l in "${links[@]}"; do
+		ip link del "$l" 2>/dev/null
 	done
-	for p in "${pids[@]}"; do
-		stop_pid "$p"
-	done
-	for p in "${links[@]}"; do
-		ip link del "$p" 2>/dev/null
-	done
-	for p in "${dpdk_prefixes[@]}"; do
-		rm -rf "/var/run/dpdk/$p"
-	done
-	rm -rf "$rtdir" "$work"
+	rm -rf "$work"
 }
-trap cleanup EXIT
-trap 'echo "$me: interrupted" >&2; exit 130' INT TERM HUP
-
-# Keep this script's polling off the forwarding CPU.
-cpus_all=$(taskset -pc $$ 2>/dev/null | sed -n 's/.*: *//p')
-pin=()
-if [[ -n $cpus_all ]] && taskset -pc "$cpu_a" $$ >/dev/null 2>&1; then
-	pin=(taskset -c "$cpus_all")
-fi
-
-start()
-{
-	local out=$1
-	shift
-	: >"$out"
-	"${pin[@]}" "$@" >"$out" 2>&1 </dev/null &
-	started=$!
-	pids+=("$started")
-}
-
-forget()
-{
-	local p keep=()
-	for p in "${pids[@]}"; do
-		[[ $p != "$1" ]] && keep+=("$p")
-	done
-	pids=("${keep[@]}")
-}
-
-wait_line()
-{
-	local log=$1 pid=$2 re=$3 limit=$4 t=0
-	until grep -aqE "$re" "$log" 2>/dev/null; do
-		alive "$pid" || return 1
-		((t >= limit * 10)) && return 1
-		sleep 0.1
-		t=$((t + 1))
-	done
-	return 0
-}
-
-show_cmd()
-{
-	local a out='' q="'\\''"
-	for a in "$@"; do
-		[[ $a =~ ^[A-Za-z0-9_./=:@,+%-]+$ ]] || a="'${a//\'/$q}'"
-		out+="${out:+ }$a"
-	done
-	printf '%s' "$out"
-}
-
-side_failed()
-{
-	echo "$me: $1 failed; the end of its log:" >&2
-	tail -n 15 "$2" | sed 's/^/    /' >&2
-}
+work=$(mktemp -d /tmp/mpdp-bench-afp.XXXXXX) || exit 1
+bench_setup afp
 
 # ---------------------------------------------------------------- setup
 
@@ -384,21 +239,29 @@ mpdp_cmd()
 		--config "(0,0,$cpu_b),(1,0,$cpu_b)" --mbufs "$mbufs" --burst "$burst")
 }
 
-side_mpdp()
+# One forwarder: start command $4.., wait (up to $3 s) for a line of its log
+# $1 matching $2, measure, stop it. It failed to start: res=fail.
+run_side()
 {
-	local pid log=$logs/mpdp.log
-	mpdp_cmd "$tag-m"
-	cmds[mpdp]=$(show_cmd "${mcmd[@]}")
-	start "$log" "${mcmd[@]}"
+	local log=$1 re=$2 limit=$3 pid
+	shift 3
+	start "$log" "$@"
 	pid=$started
-	if wait_line "$log" "$pid" '^ready ' 30; then
+	if wait_line "$log" "$pid" "$re" "$limit"; then
 		measure "$pid" "$log"
 	else
-		side_failed "mpdp-l2fwd" "$log"
+		side_failed "${1##*/}" "$log"
 		res=fail offered=- echoed=-
 	fi
 	stop_pid "$pid"
 	forget "$pid"
+}
+
+side_mpdp()
+{
+	mpdp_cmd "$tag-m"
+	cmds[mpdp]=$(show_cmd "${mcmd[@]}")
+	run_side "$logs/mpdp.log" '^ready ' 30 "${mcmd[@]}"
 }
 
 side_dumpcap()
@@ -435,7 +298,7 @@ side_dumpcap()
 
 side_dpdk()
 {
-	local pid log=$logs/dpdk.log prefix=$tag-p
+	local prefix=$tag-p
 	dpdk_prefixes+=("$prefix")
 	local cmd=("$testpmd" --no-huge -m 512 --no-pci --file-prefix "$prefix"
 		--vdev "net_af_packet0,iface=$v_fin,qpairs=1,blocksz=4096,$afp_args"
@@ -444,27 +307,11 @@ side_dpdk()
 		--forward-mode=io --nb-cores=1 --total-num-mbufs="$mbufs" --burst="$burst"
 		--stats-period 1)
 	cmds[dpdk]=$(show_cmd "${cmd[@]}")
-	start "$log" "${cmd[@]}"
-	pid=$started
-	if wait_line "$log" "$pid" 'Port statistics' 60; then
-		measure "$pid" "$log"
-	else
-		side_failed dpdk-testpmd "$log"
-		res=fail offered=- echoed=-
-	fi
-	stop_pid "$pid"
-	forget "$pid"
+	run_side "$logs/dpdk.log" 'Port statistics' 60 "${cmd[@]}"
 	rm -rf "/var/run/dpdk/$prefix"
 }
 
 # ---------------------------------------------------------------- rounds
-
-median()
-{
-	tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '{ v[NR] = $1 }
-		END { if (NR == 0) print "fail"; else if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2];
-		      else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 
 sides=(mpdp)
 [[ -z $dpdk_reason ]] && sides+=(dpdk)
@@ -525,14 +372,6 @@ done
 
 # ---------------------------------------------------------------- results
 
-ratio()
-{
-	if [[ $1 =~ ^[0-9.]+$ && $2 =~ ^[0-9.]+$ ]] && awk -v d="$2" 'BEGIN { exit !(d > 0) }'; then
-		awk -v m="$1" -v d="$2" 'BEGIN { printf "%.2f", m / d }'
-	else
-		echo n/a
-	fi
-}
 bound()
 {
 	[[ $1 =~ ^[0-9.]+$ && $2 =~ ^[0-9.]+$ ]] && awk -v f="$1" -v o="$2" 'BEGIN { exit !(o > 0 && f >= 0.97 * o) }'
@@ -542,15 +381,15 @@ best() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | tail -n 1 | grep . || ech
 
 # the figure: the median of the clean rounds, or of all when none was clean
 # (the offered rate likewise, over the same rounds)
-figure() { if ((nclean[$1] > 0)); then echo "${clean[$1]}" | median; else echo "${got[$1]}" | median; fi; }
-offer() { if ((nclean[$1] > 0)); then echo "${coff[$1]}" | median; else echo "${off[$1]}" | median; fi; }
+figure() { if ((nclean[$1] > 0)); then echo "${clean[$1]}" | median 3; else echo "${got[$1]}" | median 3; fi; }
+offer() { if ((nclean[$1] > 0)); then echo "${coff[$1]}" | median 3; else echo "${off[$1]}" | median 3; fi; }
 m=$(figure mpdp)
 mo=$(offer mpdp)
-me_=$(echo "${echo_[mpdp]}" | median)
+me_=$(echo "${echo_[mpdp]}" | median 3)
 if [[ -z $dpdk_reason ]]; then
 	d=$(figure dpdk)
 	do_=$(offer dpdk)
-	de=$(echo "${echo_[dpdk]}" | median)
+	de=$(echo "${echo_[dpdk]}" | median 3)
 else
 	d=n/a do_=n/a de=n/a
 fi

@@ -76,45 +76,11 @@ cpus=0,1
 keep_logs=
 paced=100000,1000000,3000000
 
-usage()
-{
-	sed -n '/^# Usage:/,/^# Builds nothing/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
-}
+# shellcheck source=bench/bench_lib.sh
+. "$root/bench/bench_lib.sh"
 
-while (($# > 0)); do
-	case $1 in
-	--seconds | --warmup | --rounds | --cpus | --paced | --logs)
-		if (($# < 2)); then
-			echo "$me: $1 needs a value" >&2
-			exit 2
-		fi
-		case $1 in
-		--seconds) seconds=$2 ;;
-		--warmup) warmup=$2 ;;
-		--rounds) rounds=$2 ;;
-		--cpus) cpus=$2 ;;
-		--paced) paced=$2 ;;
-		--logs) keep_logs=$2 ;;
-		esac
-		shift 2
-		;;
-	-h | --help) usage; exit 0 ;;
-	*)
-		echo "$me: unknown option '$1' (see --help)" >&2
-		exit 2
-		;;
-	esac
-done
-if ! [[ $seconds =~ ^[1-9][0-9]*$ && $warmup =~ ^[0-9]+$ && $rounds =~ ^[1-9][0-9]*$ ]]; then
-	echo "$me: --seconds and --rounds take an integer >= 1, --warmup >= 0" >&2
-	exit 2
-fi
-if ! [[ $cpus =~ ^([0-9]+),([0-9]+)$ ]] || [[ ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]]; then
-	echo "$me: --cpus takes two different CPUs, e.g. 0,1" >&2
-	exit 2
-fi
-cpu_a=${BASH_REMATCH[1]}
-cpu_b=${BASH_REMATCH[2]}
+bench_opt() { [[ $1 == --paced ]] && paced=$2; }
+bench_parse_opts --paced "" "$@"
 paced_list=()
 if [[ $paced != none ]]; then
 	IFS=, read -r -a paced_list <<<"$paced"
@@ -126,150 +92,28 @@ if [[ $paced != none ]]; then
 	done
 fi
 
-bin=
-for d in ${MPDP_BUILD:+"$MPDP_BUILD" "$MPDP_BUILD/apps"} "$root/build-bench/apps"; do
-	if [[ -x $d/mpdp-l2fwd && -x $d/mpdp-dumpcap && -x $d/mpdp-pktgen ]]; then
-		bin=$(cd "$d" && pwd)
-		break
-	fi
-done
-if [[ -z $bin ]]; then
-	echo "$me: no mpdp-l2fwd, mpdp-dumpcap and mpdp-pktgen in ${MPDP_BUILD:-$root/build-bench}" \
-		"(build with bench/run.sh, or set MPDP_BUILD)" >&2
-	exit 2
-fi
+bench_find_bin mpdp-l2fwd mpdp-dumpcap mpdp-pktgen
 
 # ---------------------------------------------------------------- clean-up
 
 tag=dcap$$
-rtdir=$(mktemp -d /dev/shm/mpdp-bench-dumpcap.XXXXXX) || exit 1
+bench_setup dumpcap
 capfile=$rtdir/capture.pcapng
-if [[ -n $keep_logs ]]; then
-	mkdir -p "$keep_logs" && logs=$(cd "$keep_logs" && pwd) || exit 1
-else
-	logs=$(mktemp -d /tmp/mpdp-bench-dumpcap-logs.XXXXXX) || exit 1
-fi
-pids=()
 
-alive()
-{
-	local line rest
-	read -r line 2>/dev/null <"/proc/$1/stat" || return 1
-	rest=${line##*) }
-	[[ -n $rest && ${rest:0:1} != Z && ${rest:0:1} != X ]]
-}
-
-# Stop one process we started: SIGINT, then SIGKILL after 10 s.
-stop_pid()
-{
-	local p=$1 i
-	if alive "$p"; then
-		kill -INT "$p" 2>/dev/null
-		for ((i = 0; i < 100; i++)); do
-			alive "$p" || break
-			sleep 0.1
-		done
-		alive "$p" && kill -KILL "$p" 2>/dev/null
-	fi
-	wait "$p" 2>/dev/null
-	return 0
-}
-
-forget()
-{
-	local p keep=()
-	for p in "${pids[@]}"; do
-		[[ $p != "$1" ]] && keep+=("$p")
-	done
-	pids=("${keep[@]}")
-}
-
-cleanup()
-{
-	local p
-	trap - EXIT INT TERM HUP
-	for p in "${pids[@]}"; do
-		stop_pid "$p"
-	done
-	rm -rf "$rtdir"
-	[[ -z $keep_logs ]] && rm -rf "$logs"
-}
-trap cleanup EXIT
-trap 'echo "$me: interrupted" >&2; exit 130' INT TERM HUP
-
-# This script's own polling stays off the forwarding core B.
-cpus_all=$(taskset -pc $$ 2>/dev/null | sed -n 's/.*: *//p')
-pin=()
-if [[ -n $cpus_all ]] && taskset -pc "$cpu_a" $$ >/dev/null 2>&1; then
-	pin=(taskset -c "$cpus_all")
-fi
-
-# Start a command in the background, its output in $1; sets $started.
-start()
-{
-	local out=$1
-	shift
-	: >"$out"
-	"${pin[@]}" "$@" >"$out" 2>&1 </dev/null &
-	started=$!
-	pids+=("$started")
-}
-
-# l2fwd's forwarded Mpps per period: both ports' tx_mpps of a period summed.
-rates()
-{
-	awk '/^stats port=/ { for (i = 1; i <= NF; i++) if ($i ~ /^tx_mpps=/) {
-		sub(/^tx_mpps=/, "", $i); s += $i }
-		if (++n % 2 == 0) { printf "%.3f\n", s; s = 0 } }' "$1"
-}
-
-nperiods() { rates "$1" | wc -l; }
+nperiods() { l2fwd_rates "$1" | wc -l; }
+has_periods() { (($(nperiods "$1") >= $2)); }
 
 # Wait until log $1 of pid $2 shows $3 periods (at most $4 s).
-wait_periods()
-{
-	local t=0
-	while (($(nperiods "$1") < $3)); do
-		alive "$2" || return 1
-		((t >= $4 * 5)) && return 1
-		sleep 0.2
-		t=$((t + 1))
-	done
-}
-
-wait_line()
-{
-	local log=$1 pid=$2 re=$3 limit=$4 t=0
-	until grep -aqE "$re" "$log" 2>/dev/null; do
-		alive "$pid" || return 1
-		((t >= limit * 10)) && return 1
-		sleep 0.1
-		t=$((t + 1))
-	done
-}
+wait_periods() { wait_until "$2" "$4" has_periods "$1" "$3"; }
 
 # Mean of periods $2+1 .. $2+seconds of log $1.
-mean_from()
-{
-	rates "$1" | awk -v a="$2" -v c="$seconds" 'NR > a && NR <= a + c { s += $1; n++ }
-		END { if (n == c) printf "%.2f\n", s / n; else print "fail" }'
-}
+mean_from() { l2fwd_rates "$1" | mean_after "$2"; }
 
 # "captured written dropped filtered" from a dumpcap log, or "- - - -".
 dc_counts()
 {
 	sed -n 's/.*): \([0-9]*\) packets captured, \([0-9]*\) written, \([0-9]*\) dropped, \([0-9]*\) filtered.*/\1 \2 \3 \4/p' \
 		"$1" | tail -n 1 | grep . || echo "- - - -"
-}
-
-show_cmd()
-{
-	local a out='' q="'\\''"
-	for a in "$@"; do
-		[[ $a =~ ^[A-Za-z0-9_./=:@,+%-]+$ ]] || a="'${a//\'/$q}'"
-		out+="${out:+ }$a"
-	done
-	printf '%s' "$out"
 }
 
 rows=(none rxtx_null rx_filter after)
@@ -293,8 +137,7 @@ round()
 	start "$l2log" "${l2cmd[@]}"
 	l2pid=$started
 	if ! wait_line "$l2log" "$l2pid" '^ready ' 30; then
-		echo "$me: mpdp-l2fwd did not start; its log:" >&2
-		tail -n 15 "$l2log" | sed 's/^/    /' >&2
+		side_failed mpdp-l2fwd "$l2log"
 		stop_pid "$l2pid"
 		forget "$l2pid"
 		return 1
@@ -334,13 +177,6 @@ round()
 	done
 	stop_pid "$l2pid"
 	forget "$l2pid"
-}
-
-median()
-{
-	tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '{ v[NR] = $1 }
-		END { if (NR == 0) print "fail"; else if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2];
-		      else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 echo "dumpcap config seconds=$seconds warmup=$warmup rounds=$rounds cpus=$cpu_a,$cpu_b" \
@@ -424,10 +260,7 @@ for row in "${rows[@]}"; do
 	m=$(echo "${per_row[$row]:-}" | median)
 	figs[$row]=$m
 	[[ $row == none ]] && base=$m
-	ratio=n/a
-	if [[ $m =~ ^[0-9.]+$ && $base =~ ^[0-9.]+$ ]] && awk -v b="$base" 'BEGIN { exit !(b > 0) }'; then
-		ratio=$(awk -v m="$m" -v b="$base" 'BEGIN { printf "%.2f", m / b }')
-	fi
+	ratio=$(ratio "$m" "$base")
 	read -r cc cw cd cf <<<"${counts[$row]:-- - - -}"
 	rr=$(echo "${per_row[$row]:-}" | xargs | tr ' ' ',')
 	echo "dumpcap row=$row mpps=$m ratio=$ratio captured=$cc written=$cw dropped=$cd" \

@@ -97,47 +97,18 @@ ref_xproc=13.2 # issue 4: DPDK 22.11 txonly -> secondary rxonly on net_ring
 mbufs=32768    # both pools, both sides
 burst=32       # both sides' default
 
-usage()
-{
-	sed -n '/^# Usage:/,/^# Builds nothing/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
-}
+# shellcheck source=bench/bench_lib.sh
+. "$root/bench/bench_lib.sh"
 
-while (($# > 0)); do
+bench_opt()
+{
 	case $1 in
-	--seconds | --warmup | --rounds | --rows | --cpus | --logs)
-		if (($# < 2)); then
-			echo "$me: $1 needs a value" >&2
-			exit 2
-		fi
-		case $1 in
-		--seconds) seconds=$2 ;;
-		--warmup) warmup=$2 ;;
-		--rounds) rounds=$2 ;;
-		--rows) rows_wanted=$2 ;;
-		--cpus) cpus=$2 ;;
-		--logs) keep_logs=$2 ;;
-		esac
-		shift 2
-		;;
-	--no-dpdk) use_dpdk=0; shift ;;
-	--no-hugepages) use_huge=0; shift ;;
-	-h | --help) usage; exit 0 ;;
-	*)
-		echo "$me: unknown option '$1' (see --help)" >&2
-		exit 2
-		;;
+	--rows) rows_wanted=$2 ;;
+	--no-dpdk) use_dpdk=0 ;;
+	--no-hugepages) use_huge=0 ;;
 	esac
-done
-if ! [[ $seconds =~ ^[1-9][0-9]*$ && $warmup =~ ^[0-9]+$ && $rounds =~ ^[1-9][0-9]*$ ]]; then
-	echo "$me: --seconds and --rounds take an integer >= 1, --warmup >= 0" >&2
-	exit 2
-fi
-if ! [[ $cpus =~ ^([0-9]+),([0-9]+)$ ]] || [[ ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]]; then
-	echo "$me: --cpus takes two different CPUs, e.g. 0,1" >&2
-	exit 2
-fi
-cpu_a=${BASH_REMATCH[1]}
-cpu_b=${BASH_REMATCH[2]}
+}
+bench_parse_opts --rows "--no-dpdk --no-hugepages" "$@"
 IFS=, read -r -a rows_list <<<"$rows_wanted"
 for r in "${rows_list[@]}"; do
 	if [[ $r != null && $r != ring && $r != xproc ]]; then
@@ -155,125 +126,26 @@ fi
 
 # ---------------------------------------------------------------- binaries
 
-bin=
-for d in ${MPDP_BUILD:+"$MPDP_BUILD" "$MPDP_BUILD/apps"} "$root/build-bench/apps"; do
-	if [[ -x $d/mpdp-l2fwd && -x $d/mpdp-pktgen && -x $d/mpdp-mp-worker ]]; then
-		bin=$(cd "$d" && pwd)
-		break
-	fi
-done
-if [[ -z $bin ]]; then
-	echo "$me: no mpdp-l2fwd, mpdp-pktgen, mpdp-mp-worker in ${MPDP_BUILD:-$root/build-bench}" \
-		"(build with bench/run.sh, or set MPDP_BUILD)" >&2
-	exit 2
-fi
-
-dpdk_reason=
-testpmd=${DPDK_TESTPMD:-$(command -v dpdk-testpmd 2>/dev/null)}
-dpdk_version=-
-if ((use_dpdk == 0)); then
-	dpdk_reason=disabled_by_option
-elif [[ -z $testpmd || ! -x $testpmd ]]; then
-	dpdk_reason=dpdk_testpmd_not_installed
-elif ((EUID != 0)); then
-	dpdk_reason=dpdk_needs_root
-else
-	dpdk_version=$(pkg-config --modversion libdpdk 2>/dev/null ||
-		dpkg-query -W -f='${Version}' dpdk 2>/dev/null || echo unknown)
-fi
-[[ -n $dpdk_reason ]] && use_dpdk=0
+bench_find_bin mpdp-l2fwd mpdp-pktgen mpdp-mp-worker
+bench_find_testpmd
 
 # ---------------------------------------------------------------- clean-up
 
 tag=fwd$$
-rtdir=$(mktemp -d /dev/shm/mpdp-bench-fwd.XXXXXX) || exit 1
-if [[ -n $keep_logs ]]; then
-	mkdir -p "$keep_logs" && logs=$(cd "$keep_logs" && pwd) || exit 1
-else
-	logs=$(mktemp -d /tmp/mpdp-bench-fwd-logs.XXXXXX) || exit 1
-fi
-pids=()
-dpdk_prefixes=()
 huge_dir=
 huge_nr=/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages
 huge_before=
 
-# A child of ours that has not exited (an exited one is a zombie until waited for).
-alive()
+# what bench_cleanup does besides stopping processes: the hugepage given back
+bench_cleanup_more()
 {
-	local line rest
-	read -r line 2>/dev/null <"/proc/$1/stat" || return 1
-	rest=${line##*) } # the state follows "(comm) "
-	[[ -n $rest && ${rest:0:1} != Z && ${rest:0:1} != X ]]
-}
-
-# Stop one process we started: SIGINT, then SIGKILL after 10 s.
-stop_pid()
-{
-	local p=$1 i
-	if alive "$p"; then
-		kill -INT "$p" 2>/dev/null
-		for ((i = 0; i < 100; i++)); do
-			alive "$p" || break
-			sleep 0.1
-		done
-		alive "$p" && kill -KILL "$p" 2>/dev/null
-	fi
-	wait "$p" 2>/dev/null
-	return 0
-}
-
-cleanup()
-{
-	local p
-	trap - EXIT INT TERM HUP
-	for p in "${pids[@]}"; do
-		alive "$p" && kill -INT "$p" 2>/dev/null
-	done
-	for p in "${pids[@]}"; do
-		stop_pid "$p"
-	done
-	for p in "${dpdk_prefixes[@]}"; do
-		rm -rf "/var/run/dpdk/$p"
-	done
 	if [[ -n $huge_dir ]]; then
 		umount "$huge_dir" 2>/dev/null
 		rmdir "$huge_dir" 2>/dev/null
 	fi
 	[[ -n $huge_before ]] && echo "$huge_before" >"$huge_nr" 2>/dev/null
-	rm -rf "$rtdir"
-	[[ -z $keep_logs ]] && rm -rf "$logs"
 }
-trap cleanup EXIT
-trap 'echo "$me: interrupted" >&2; exit 130' INT TERM HUP
-
-# This script's own polling stays off the measured core B; what it starts
-# gets the CPUs it had (each tool then pins its threads itself).
-cpus_all=$(taskset -pc $$ 2>/dev/null | sed -n 's/.*: *//p')
-pin=()
-if [[ -n $cpus_all ]] && taskset -pc "$cpu_a" $$ >/dev/null 2>&1; then
-	pin=(taskset -c "$cpus_all")
-fi
-
-# Start a command in the background, its output in $1; sets $started.
-start()
-{
-	local out=$1
-	shift
-	: >"$out" # exists before the first look at it
-	"${pin[@]}" "$@" >"$out" 2>&1 </dev/null &
-	started=$!
-	pids+=("$started")
-}
-
-forget()
-{
-	local p keep=()
-	for p in "${pids[@]}"; do
-		[[ $p != "$1" ]] && keep+=("$p")
-	done
-	pids=("${keep[@]}")
-}
+bench_setup fwd
 
 # ---------------------------------------------------------------- parsing
 
@@ -285,11 +157,7 @@ forget()
 rates()
 {
 	case $1 in
-	l2fwd)
-		awk '/^stats port=/ { for (i = 1; i <= NF; i++) if ($i ~ /^tx_mpps=/) {
-			sub(/^tx_mpps=/, "", $i); s += $i }
-			if (++n % 2 == 0) { printf "%.3f\n", s; s = 0 } }' "$2"
-		;;
+	l2fwd) l2fwd_rates "$2" ;;
 	worker)
 		awk '/^stats rx=/ { for (i = 1; i <= NF; i++) if ($i ~ /^rx_mpps=/) {
 			sub(/^rx_mpps=/, "", $i); print $i } }' "$2"
@@ -303,59 +171,18 @@ rates()
 	esac
 }
 
-# Wait until log $2 of pid $3 shows $4 periods of kind $1 (or $5 s pass).
-wait_periods()
-{
-	local kind=$1 log=$2 pid=$3 want=$4 limit=$5 t=0
-	while (($(rates "$kind" "$log" | wc -l) < want)); do
-		alive "$pid" || return 1
-		((t >= limit * 5)) && return 1
-		sleep 0.2
-		t=$((t + 1))
-	done
-	return 0
-}
+# Log $2 shows $3 periods of kind $1.
+has_periods() { (($(rates "$1" "$2" | wc -l) >= $3)); }
 
-# Wait until log $1 of pid $2 has a line matching $3 (at most $4 s).
-wait_line()
-{
-	local log=$1 pid=$2 re=$3 limit=$4 t=0
-	until grep -aqE "$re" "$log" 2>/dev/null; do
-		alive "$pid" || return 1
-		((t >= limit * 10)) && return 1
-		sleep 0.1
-		t=$((t + 1))
-	done
-	return 0
-}
+# Wait until log $2 of pid $3 shows $4 periods of kind $1 (or $5 s pass).
+wait_periods() { wait_until "$3" "$5" has_periods "$1" "$2" "$4"; }
 
 # Every side below (run in this shell, not in $(...), so that the clean-up
 # knows its processes) leaves its figure, in Mpps or "fail", in $res.
 res=
 
-# Mean of periods skip+1 .. skip+seconds of kind $1 in log $2.
-measure()
-{
-	rates "$1" "$2" | awk -v a="$3" -v c="$seconds" 'NR > a && NR <= a + c { s += $1; n++ }
-		END { if (n == c) printf "%.2f\n", s / n; else print "fail" }'
-}
-
-side_failed()
-{
-	echo "$me: $1 failed; the end of its log:" >&2
-	tail -n 15 "$2" | sed 's/^/    /' >&2
-}
-
-# Print a command as it can be pasted into a shell.
-show_cmd()
-{
-	local a out='' q="'\\''"
-	for a in "$@"; do
-		[[ $a =~ ^[A-Za-z0-9_./=:@,+%-]+$ ]] || a="'${a//\'/$q}'"
-		out+="${out:+ }$a"
-	done
-	printf '%s' "$out"
-}
+# Mean of periods $3+1 .. $3+seconds of kind $1 in log $2.
+measure() { rates "$1" "$2" | mean_after "$3"; }
 
 declare -A cmds
 
@@ -540,13 +367,6 @@ dpdk_xproc()
 
 # ---------------------------------------------------------------- rows
 
-median()
-{
-	tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '{ v[NR] = $1 }
-		END { if (NR == 0) print "fail"; else if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2];
-		      else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 declare -A result
 table=()
 
@@ -571,10 +391,7 @@ row()
 	else
 		dm=$(echo "${ds[*]}" | median)
 	fi
-	ratio=n/a
-	if [[ $mm =~ ^[0-9.]+$ && $dm =~ ^[0-9.]+$ ]] && awk -v d="$dm" 'BEGIN { exit !(d > 0) }'; then
-		ratio=$(awk -v m="$mm" -v d="$dm" 'BEGIN { printf "%.2f", m / d }')
-	fi
+	ratio=$(ratio "$mm" "$dm")
 	local mr dr
 	mr=$(IFS=,; echo "${ms[*]}")
 	dr=$(IFS=,; echo "${ds[*]}")

@@ -24,58 +24,27 @@ if ((EUID != 0)); then
 	echo "demo-netns.sh: needs root (it creates network namespaces)" >&2
 	exit 1
 fi
-bash devtools/install-deps.sh || exit 1
-if [[ -f build/meson-private/coredata.dat ]]; then
-	meson setup --reconfigure build >/dev/null || exit 1
-else
-	meson setup build || exit 1
-fi
-bin=build/apps
-tools=(mpdp-l2fwd mpdp-dumpcap mpdp-proc-info)
-ninja -C build "${tools[@]/#/apps/}" || exit 1
+# shellcheck source=devtools/demo_lib.sh
+. devtools/demo_lib.sh
 
+demo_build mpdp-l2fwd mpdp-dumpcap mpdp-proc-info
 tag=mpdpdemo-$$
 nsa=$tag-a
 nsb=$tag-b
 va=mdva$$
 vb=mdvb$$
 prefix=demo-$$
-rtdir=$(mktemp -d /tmp/mpdp-demo.XXXXXX) || exit 1
-logs=$(mktemp -d /tmp/mpdp-demo-logs.XXXXXX) || exit 1
+demo_setup dcpid l2pid
 rt=(--prefix "$prefix" --runtime-dir "$rtdir" --no-pci)
 l2pid=
 dcpid=
-failed=0
 
-say() { printf 'demo: %s\n' "$*"; }
-fail() { printf 'demo: FAILED: %s\n' "$*" >&2; failed=1; }
-
-cleanup()
+cleanup_more()
 {
-	local p
-	for p in $dcpid $l2pid; do
-		kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
 	ip link del "$va" 2>/dev/null
 	ip link del "$vb" 2>/dev/null
 	ip netns del "$nsa" 2>/dev/null
 	ip netns del "$nsb" 2>/dev/null
-	rm -rf -- "$rtdir"
-	((failed)) || rm -rf -- "$logs"
-}
-trap cleanup EXIT
-trap 'fail "interrupted"; exit 1' INT TERM
-
-wait_line()
-{
-	local end=$((SECONDS + $3))
-	while ((SECONDS < end)); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$4" 2>/dev/null || { grep -q -- "$2" "$1" 2>/dev/null; return; }
-		sleep 0.1
-	done
-	return 1
 }
 
 # veth IF-in-root NAMESPACE ADDRESS
@@ -103,7 +72,7 @@ say "starting mpdp-l2fwd (primary): af_packet ports on $va and $vb, bridged"
 l2pid=$!
 if ! wait_line "$logs/l2fwd.out" '^ready ' 15 "$l2pid"; then
 	fail "mpdp-l2fwd did not start"
-	sed 's/^/  [l2fwd] /' "$logs/l2fwd.err"
+	show l2fwd "$logs/l2fwd.err"
 	exit 1
 fi
 
@@ -146,7 +115,7 @@ say "mpdp-proc-info (secondary): the ports' counters"
 kill -INT "$dcpid" 2>/dev/null
 wait "$dcpid" 2>/dev/null
 dcpid=
-sed 's/^/  [dumpcap] /' "$logs/dumpcap.err"
+show dumpcap "$logs/dumpcap.err"
 n=$(tcpdump -r "$logs/capture.pcapng" -nn 2>/dev/null | wc -l)
 say "tcpdump reads $n packets from the capture; the first five:"
 tcpdump -r "$logs/capture.pcapng" -nn -c 5 2>/dev/null | sed 's/^/  [tcpdump] /'

@@ -21,60 +21,15 @@ set -u
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) || exit 1
 cd "$root" || exit 1
 
-bash devtools/install-deps.sh || exit 1
+# shellcheck source=devtools/demo_lib.sh
+. devtools/demo_lib.sh
 
-if [[ -f build/meson-private/coredata.dat ]]; then
-	meson setup --reconfigure build >/dev/null || exit 1
-else
-	meson setup build || exit 1
-fi
-bin=build/apps
-tools=(mpdp-l2fwd mpdp-pktgen mpdp-proc-info)
-# the tools only: quick, and independent of the tests' build
-ninja -C build "${tools[@]/#/apps/}" || exit 1
-for t in "${tools[@]}"; do
-	if [[ ! -x $bin/$t ]]; then
-		echo "demo.sh: $bin/$t was not built" >&2
-		exit 1
-	fi
-done
-
+demo_build mpdp-l2fwd mpdp-pktgen mpdp-proc-info
 prefix=demo-$$
-rtdir=$(mktemp -d /tmp/mpdp-demo.XXXXXX) || exit 1
-logs=$(mktemp -d /tmp/mpdp-demo-logs.XXXXXX) || exit 1
+demo_setup pgpid l2pid
 rt=(--prefix "$prefix" --runtime-dir "$rtdir" "$@")
 l2pid=
 pgpid=
-failed=0
-
-say() { printf 'demo: %s\n' "$*"; }
-fail() { printf 'demo: FAILED: %s\n' "$*" >&2; failed=1; }
-
-# Only the processes this script started, by pid.
-cleanup()
-{
-	local p
-	for p in $pgpid $l2pid; do
-		kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf -- "$rtdir"
-	((failed)) || rm -rf -- "$logs"
-}
-trap cleanup EXIT
-trap 'fail "interrupted"; exit 1' INT TERM
-
-# wait_line FILE PATTERN SECONDS PID: until FILE has a line matching PATTERN.
-wait_line()
-{
-	local end=$((SECONDS + $3))
-	while ((SECONDS < end)); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$4" 2>/dev/null || { grep -q -- "$2" "$1" 2>/dev/null; return; }
-		sleep 0.1
-	done
-	return 1
-}
 
 # wait_exit PID SECONDS: wait for a child; its exit status, or 124 on time-out.
 wait_exit()
@@ -86,9 +41,6 @@ wait_exit()
 	done
 	wait "$1"
 }
-
-# Show a tool's lines with its name in front.
-show() { sed "s/^/  [$1] /" "$2"; }
 
 say "starting mpdp-l2fwd (primary): ports 0<->1 forwarded, 2 and 3 cabled to them"
 "$bin/mpdp-l2fwd" "${rt[@]}" --proc-type primary --no-pci \

@@ -78,6 +78,43 @@ void app_print_help(const char *tool_usage)
 	fputs(tool_usage, stdout);
 }
 
+int app_start(struct app_args *a, int argc, char **argv, const char *name,
+	      const char *proc_type, const char *tool_usage, int *exit_code)
+{
+	if (app_args_split(a, argc, argv, name, proc_type) != 0) {
+		fprintf(stderr, "%s: out of memory\n", name);
+		*exit_code = APP_EXIT_ERROR;
+		return -1;
+	}
+	if (a->help) {
+		app_print_help(tool_usage);
+		app_args_fini(a);
+		*exit_code = APP_EXIT_OK;
+		return -1;
+	}
+	return 0;
+}
+
+int app_init_secondary(const struct app_args *a, const char *tool_usage, int *exit_code)
+{
+	int n;
+
+	app_signals_install();
+	app_watch_primary();
+	n = mpdp_init(a->rt_argc, a->rt_argv);
+	if (n < 0) {
+		*exit_code = mpdp_init_failed(n, tool_usage);
+		return -1;
+	}
+	if (mpdp_proc_type() != MPDP_PROC_SECONDARY) {
+		app_err("must run as a secondary (drop --proc-type primary)");
+		mpdp_cleanup();
+		*exit_code = APP_EXIT_ERROR;
+		return -1;
+	}
+	return 0;
+}
+
 void app_err(const char *fmt, ...)
 {
 	char buf[1024];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * app_util.h - what the four tools (l2fwd, proc-info, mp-worker, pktgen)
+ * app_util.h - what the tools (l2fwd, proc-info, mp-worker, pktgen, dumpcap)
  * share: the split of the command line at "--", --help, number and port-mask
  * parsing with one error line, stop signals, and the clock.
  *
@@ -55,6 +55,25 @@ void app_args_fini(struct app_args *a);
 
 /* Print the runtime's usage then the tool's to stdout (for --help). */
 void app_print_help(const char *tool_usage);
+
+/*
+ * The start of a tool's main(): app_args_split(), then --help. Returns 0 to
+ * go on, else -1 with *exit_code what main() returns: APP_EXIT_OK once the
+ * help (tool_usage after the runtime's) is printed, APP_EXIT_ERROR after one
+ * error line (out of memory). On -1, a holds nothing to release.
+ */
+int app_start(struct app_args *a, int argc, char **argv, const char *name,
+	      const char *proc_type, const char *tool_usage, int *exit_code);
+
+/*
+ * Start the runtime of a tool that runs as a secondary: the stop signals,
+ * the primary watched (app_watch_primary()), mpdp_init() with a's runtime
+ * options. Returns 0 when it runs as a secondary; else -1 with *exit_code
+ * what main() returns: mpdp_init_failed()'s when the runtime did not start,
+ * APP_EXIT_ERROR after one error line when it started as the primary (the
+ * runtime is then cleaned up again).
+ */
+int app_init_secondary(const struct app_args *a, const char *tool_usage, int *exit_code);
 
 /* "NAME: message" on stderr, one line. */
 void app_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -849,31 +849,15 @@ static void print_start(void)
 int main(int argc, char **argv)
 {
 	struct app_args args;
-	int n, rc = APP_EXIT_ERROR, ended = 0;
+	int rc = APP_EXIT_ERROR, ended = 0;
 
-	if (app_args_split(&args, argc, argv, "mpdp-dumpcap", "secondary") != 0) {
-		fprintf(stderr, "mpdp-dumpcap: out of memory\n");
-		return APP_EXIT_ERROR;
-	}
-	if (args.help) {
-		app_print_help(usage);
-		app_args_fini(&args);
-		return APP_EXIT_OK;
-	}
+	if (app_start(&args, argc, argv, "mpdp-dumpcap", "secondary", usage, &rc) != 0)
+		return rc;
 	if (parse_options(args.tool_argc, args.tool_argv) != 0 || compile_filter() != 0)
 		goto out_args;
 
-	app_signals_install();
-	app_watch_primary();
-	n = mpdp_init(args.rt_argc, args.rt_argv);
-	if (n < 0) {
-		rc = mpdp_init_failed(n, usage);
+	if (app_init_secondary(&args, usage, &rc) != 0)
 		goto out_args;
-	}
-	if (mpdp_proc_type() != MPDP_PROC_SECONDARY) {
-		app_err("must run as a secondary (drop --proc-type primary)");
-		goto out_cleanup;
-	}
 	if (g.list) {
 		rc = list_ifaces() == 0 ? APP_EXIT_OK : APP_EXIT_ERROR;
 		goto out_cleanup;

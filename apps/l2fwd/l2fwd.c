@@ -880,15 +880,8 @@ int main(int argc, char **argv)
 	uint64_t total_rx = 0, total_tx = 0, total_dropped = 0, t_end;
 	int n, rc = APP_EXIT_ERROR;
 
-	if (app_args_split(&args, argc, argv, "mpdp-l2fwd", "primary") != 0) {
-		fprintf(stderr, "mpdp-l2fwd: out of memory\n");
-		return APP_EXIT_ERROR;
-	}
-	if (args.help) {
-		app_print_help(usage);
-		app_args_fini(&args);
-		return APP_EXIT_OK;
-	}
+	if (app_start(&args, argc, argv, "mpdp-l2fwd", "primary", usage, &rc) != 0)
+		return rc;
 	g.tasks = aligned_alloc(MPDP_CACHE_LINE_SIZE, sizeof(struct task) * MAX_TASKS);
 	if (g.tasks == NULL) {
 		app_err("out of memory");

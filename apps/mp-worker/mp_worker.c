@@ -244,34 +244,18 @@ int main(int argc, char **argv)
 	uint64_t t_start, t_end, t_stats, period_ns;
 	uint16_t rx_port, tx_port, queue;
 	unsigned int spins = 0, idle_polls = 0;
-	int n, rc = APP_EXIT_ERROR;
+	int rc = APP_EXIT_ERROR;
 
-	if (app_args_split(&args, argc, argv, "mpdp-mp-worker", "secondary") != 0) {
-		fprintf(stderr, "mpdp-mp-worker: out of memory\n");
-		return APP_EXIT_ERROR;
-	}
-	if (args.help) {
-		app_print_help(usage);
-		app_args_fini(&args);
-		return APP_EXIT_OK;
-	}
+	if (app_start(&args, argc, argv, "mpdp-mp-worker", "secondary", usage, &rc) != 0)
+		return rc;
 	if (parse_options(args.tool_argc, args.tool_argv) != 0)
 		goto out_args;
 	rx_port = (uint16_t)g.rx_port;
 	tx_port = (uint16_t)g.tx_port;
 	queue = (uint16_t)g.queue;
 
-	app_signals_install();
-	app_watch_primary();
-	n = mpdp_init(args.rt_argc, args.rt_argv);
-	if (n < 0) {
-		rc = mpdp_init_failed(n, usage);
+	if (app_init_secondary(&args, usage, &rc) != 0)
 		goto out_args;
-	}
-	if (mpdp_proc_type() != MPDP_PROC_SECONDARY) {
-		app_err("must run as a secondary (drop --proc-type primary)");
-		goto out_cleanup;
-	}
 	if (!mpdp_eth_dev_is_valid(rx_port)) {
 		app_err("no port %u (the primary has %u ports)", rx_port, mpdp_eth_dev_count());
 		goto out_cleanup;

@@ -699,15 +699,8 @@ int main(int argc, char **argv)
 	struct app_args args;
 	int n, rc = APP_EXIT_ERROR;
 
-	if (app_args_split(&args, argc, argv, "mpdp-pktgen", NULL) != 0) {
-		fprintf(stderr, "mpdp-pktgen: out of memory\n");
-		return APP_EXIT_ERROR;
-	}
-	if (args.help) {
-		app_print_help(usage);
-		app_args_fini(&args);
-		return APP_EXIT_OK;
-	}
+	if (app_start(&args, argc, argv, "mpdp-pktgen", NULL, usage, &rc) != 0)
+		return rc;
 	if (parse_options(args.tool_argc, args.tool_argv) != 0)
 		goto out_args;
 	g.tx_seq = calloc(g.flows, sizeof(*g.tx_seq));

@@ -862,31 +862,15 @@ int main(int argc, char **argv)
 {
 	struct app_args args;
 	uint64_t t0, n = 0;
-	int init, rc = APP_EXIT_ERROR;
+	int rc = APP_EXIT_ERROR;
 
-	if (app_args_split(&args, argc, argv, "mpdp-proc-info", "secondary") != 0) {
-		fprintf(stderr, "mpdp-proc-info: out of memory\n");
-		return APP_EXIT_ERROR;
-	}
-	if (args.help) {
-		app_print_help(usage);
-		app_args_fini(&args);
-		return APP_EXIT_OK;
-	}
+	if (app_start(&args, argc, argv, "mpdp-proc-info", "secondary", usage, &rc) != 0)
+		return rc;
 	if (parse_options(args.tool_argc, args.tool_argv) != 0)
 		goto out_args;
 
-	app_signals_install();
-	app_watch_primary();
-	init = mpdp_init(args.rt_argc, args.rt_argv);
-	if (init < 0) {
-		rc = mpdp_init_failed(init, usage);
+	if (app_init_secondary(&args, usage, &rc) != 0)
 		goto out_args;
-	}
-	if (mpdp_proc_type() != MPDP_PROC_SECONDARY) {
-		app_err("must run as a secondary (drop --proc-type primary)");
-		goto out_cleanup;
-	}
 	t0 = app_now_ns();
 	for (;;) {
 		if (atomic_load(&app_primary_gone))
@@ -907,7 +891,6 @@ int main(int argc, char **argv)
 	} else {
 		rc = APP_EXIT_OK;
 	}
-out_cleanup:
 	mpdp_cleanup();
 out_args:
 	app_args_fini(&args);

@@ -631,21 +631,13 @@ static void primary_exits(const struct mt_env *env, struct mt_proc *l2)
 	mt_proc_fini(&dc);
 }
 
-static void rm_dir(void *arg)
-{
-	(void)arg;
-	mt_rmtree(tmpdir);
-}
-
 int main(void)
 {
 	struct mt_env env;
 	struct mt_proc l2;
 
 	mt_init("app_dumpcap", 240);
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/mpdp-test-dumpcap-XXXXXX");
-	MT_ASSERT(mkdtemp(tmpdir) != NULL, "mkdtemp: %s", strerror(errno));
-	mt_on_exit(rm_dir, NULL);
+	mt_tmpdir("dumpcap", tmpdir, sizeof(tmpdir));
 	mt_env_init(&env, "dumpcap");
 	at_start_l2fwd(&l2, &env, at_ring_quad, NULL, "-p", "0x3", "--idle-us", "20", NULL);
 

@@ -60,35 +60,6 @@ void drv_shell_b_padding(void)
 
 static const char usage[] = "\nafter \"--\": shell\n";
 
-static int port_of(const char *name, uint16_t *port)
-{
-	int rc = mpdp_eth_dev_find(name, port);
-
-	if (rc != 0)
-		mh_say_err(rc, "no port %s", name);
-	return rc;
-}
-
-static struct mpdp_mempool *pool_of(const char *name)
-{
-	struct mpdp_mempool *mp = mpdp_mempool_lookup(name, NULL);
-
-	if (mp == NULL)
-		mh_say_err(-ENOENT, "no pool %s", name);
-	return mp;
-}
-
-static int parse_dir(const char *s, enum mpdp_eth_dir *d)
-{
-	if (strcmp(s, "rx") == 0)
-		*d = MPDP_ETH_RX;
-	else if (strcmp(s, "tx") == 0)
-		*d = MPDP_ETH_TX;
-	else
-		return -1;
-	return 0;
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -135,7 +106,7 @@ static void cmd_info(const char *name)
 	uint16_t p;
 	int rc;
 
-	if (port_of(name, &p) != 0)
+	if (mh_port_of(name, &p) != 0)
 		return;
 	rc = mpdp_eth_dev_info_get(p, &i);
 	if (rc != 0) {
@@ -165,11 +136,11 @@ static void cmd_pool(const char *name, unsigned int n)
 
 static void cmd_setup(const char *name, uint16_t nrx, uint16_t ntx, const char *pool)
 {
-	struct mpdp_mempool *mp = pool_of(pool);
+	struct mpdp_mempool *mp = mh_pool_of(pool);
 	uint16_t p;
 	int rc;
 
-	if (mp == NULL || port_of(name, &p) != 0)
+	if (mp == NULL || mh_port_of(name, &p) != 0)
 		return;
 	rc = mpdp_eth_dev_configure(p, nrx, ntx, NULL);
 	for (uint16_t q = 0; rc == 0 && q < nrx; q++)
@@ -187,13 +158,13 @@ static void cmd_setup(const char *name, uint16_t nrx, uint16_t ntx, const char *
 static void cmd_tx(const char *name, uint16_t q, unsigned int n, unsigned int size,
 		   const char *pool, uint32_t tag)
 {
-	struct mpdp_mempool *mp = pool_of(pool);
+	struct mpdp_mempool *mp = mh_pool_of(pool);
 	struct mpdp_mbuf *m[DS_BURST];
 	unsigned int sent = 0, have = 0;
 	uint64_t bytes = 0, deadline = 0;
 	uint16_t p;
 
-	if (mp == NULL || port_of(name, &p) != 0)
+	if (mp == NULL || mh_port_of(name, &p) != 0)
 		return;
 	if (size < DS_HDR || size > 2048) {
 		mh_say_err(-EINVAL, "size %u", size);
@@ -246,7 +217,7 @@ static void cmd_rx(const char *name, uint16_t q, unsigned int n, unsigned int ti
 	uint64_t bytes = 0, deadline;
 	uint16_t p;
 
-	if (port_of(name, &p) != 0)
+	if (mh_port_of(name, &p) != 0)
 		return;
 	deadline = now_ns() + (uint64_t)timeout_ms * 1000000ull;
 	while (got < n) {
@@ -294,7 +265,7 @@ static void cmd_stats(const char *name)
 	uint16_t p;
 	int rc;
 
-	if (port_of(name, &p) != 0)
+	if (mh_port_of(name, &p) != 0)
 		return;
 	rc = mpdp_eth_stats_get(p, &st);
 	if (rc != 0) {
@@ -306,27 +277,6 @@ static void cmd_stats(const char *name)
 	       st.ipackets, st.ibytes, st.opackets, st.obytes, st.ierrors, st.rx_nombuf);
 }
 
-static void cmd_xstat(const char *name, const char *xname)
-{
-	struct mpdp_eth_xstat xs[256];
-	uint16_t p;
-	int n;
-
-	if (port_of(name, &p) != 0)
-		return;
-	n = mpdp_eth_xstats_get(p, xs, MPDP_DIM(xs));
-	if (n < 0) {
-		mh_say_err(n, "xstats %s", name);
-		return;
-	}
-	for (int i = 0; i < n && i < (int)MPDP_DIM(xs); i++)
-		if (strcmp(xs[i].name, xname) == 0) {
-			mh_say("OK value=%" PRIu64, xs[i].value);
-			return;
-		}
-	mh_say_err(-ENOENT, "no xstat %s", xname);
-}
-
 static int count_mz(const struct mpdp_memzone *mz, void *arg)
 {
 	(void)mz;
@@ -334,18 +284,9 @@ static int count_mz(const struct mpdp_memzone *mz, void *arg)
 	return 0;
 }
 
-static void reply(int rc, const char *what)
-{
-	if (rc < 0)
-		mh_say_err(rc, "%s", what);
-	else
-		mh_say("OK rc=%d", rc);
-}
-
 static int shell_cmd(int argc, char **argv)
 {
 	const char *c = argv[0];
-	enum mpdp_eth_dir dir;
 	uint16_t p;
 
 	if (strcmp(c, "ports") == 0 && argc == 1) {
@@ -355,15 +296,15 @@ static int shell_cmd(int argc, char **argv)
 	} else if (strcmp(c, "pool") == 0 && argc == 3) {
 		cmd_pool(argv[1], (unsigned int)num(argv[2]));
 	} else if (strcmp(c, "inuse") == 0 && argc == 2) {
-		struct mpdp_mempool *mp = pool_of(argv[1]);
+		struct mpdp_mempool *mp = mh_pool_of(argv[1]);
 
 		if (mp != NULL)
 			mh_say("OK in_use=%u", mpdp_mempool_in_use_count(mp));
 	} else if (strcmp(c, "setup") == 0 && argc == 5) {
 		cmd_setup(argv[1], (uint16_t)num(argv[2]), (uint16_t)num(argv[3]), argv[4]);
 	} else if ((strcmp(c, "stop") == 0 || strcmp(c, "close") == 0) && argc == 2) {
-		if (port_of(argv[1], &p) == 0)
-			reply(c[0] == 's' ? mpdp_eth_dev_stop(p) : mpdp_eth_dev_close(p), c);
+		if (mh_port_of(argv[1], &p) == 0)
+			mh_reply(c[0] == 's' ? mpdp_eth_dev_stop(p) : mpdp_eth_dev_close(p), c);
 	} else if (strcmp(c, "hotplug") == 0 && argc == 2) {
 		int rc = mpdp_eth_dev_hotplug_add(argv[1], &p);
 
@@ -372,15 +313,7 @@ static int shell_cmd(int argc, char **argv)
 		else
 			mh_say("OK port=%u", p);
 	} else if ((strcmp(c, "claim") == 0 || strcmp(c, "release") == 0) && argc == 4) {
-		if (parse_dir(argv[2], &dir) != 0) {
-			mh_say_err(-EINVAL, "rx or tx");
-		} else if (port_of(argv[1], &p) == 0) {
-			uint16_t q = (uint16_t)num(argv[3]);
-
-			reply(c[0] == 'c' ? mpdp_eth_queue_claim(p, dir, q) :
-					    mpdp_eth_queue_release(p, dir, q),
-			      c);
-		}
+		mh_cmd_queue(c, argv[1], argv[2], argv[3]);
 	} else if (strcmp(c, "tx") == 0 && argc == 7) {
 		cmd_tx(argv[1], (uint16_t)num(argv[2]), (unsigned int)num(argv[3]),
 		       (unsigned int)num(argv[4]), argv[5], (uint32_t)num(argv[6]));
@@ -390,7 +323,7 @@ static int shell_cmd(int argc, char **argv)
 	} else if (strcmp(c, "stats") == 0 && argc == 2) {
 		cmd_stats(argv[1]);
 	} else if (strcmp(c, "xstat") == 0 && argc == 3) {
-		cmd_xstat(argv[1], argv[2]);
+		mh_cmd_xstat(argv[1], argv[2]);
 	} else if (strcmp(c, "memzones") == 0 && argc == 1) {
 		mh_say("OK n=%d", mpdp_memzone_walk(count_mz, NULL));
 	} else {
@@ -401,23 +334,5 @@ static int shell_cmd(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	const char *sub = mh_subcommand(argc, argv);
-	struct mpdp_heap_info h;
-	int n;
-
-	mh_setup();
-	if (sub == NULL || strcmp(sub, "shell") != 0) {
-		fprintf(stderr, "%s: expected the sub-command shell%s", argv[0], usage);
-		return 2;
-	}
-	mh_block_term();
-	n = mpdp_init(argc, argv);
-	if (n < 0)
-		return mpdp_init_failed(n, usage);
-	if (mpdp_heap_info(&h) != 0)
-		return 1;
-	mh_say("READY %d %p %zu proc_id=%d", (int)getpid(), h.base, h.len, mpdp_proc_id());
-	mh_loop(shell_cmd, -1, NULL);
-	mpdp_cleanup();
-	return 0;
+	return mh_shell_main(argc, argv, usage, shell_cmd);
 }

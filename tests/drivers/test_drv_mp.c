@@ -18,7 +18,6 @@
  *     unavailable, claiming it says ENOTSUP, and the null port works (rx=gen
  *     from the primary's pool, tx frees), counted alike everywhere.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,33 +27,18 @@
 
 static char line[16384];
 
-static void ok(struct mt_proc *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(struct mt_proc *p, const char *fmt, ...)
-{
-	char command[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(command, sizeof(command), fmt, ap);
-	va_end(ap);
-	MT_CHECK(mt_cmd(p, line, sizeof(line), T, "%s", command) == 0, "%s: '%s' failed: %s",
-		 p->label, command, line);
-}
+/* A command to a shell, its reply in line: OK wanted, else a failure is recorded. */
+#define ok(p, ...) mt_cmd_check(p, line, sizeof(line), T, __VA_ARGS__)
 
 static void err(struct mt_proc *p, const char *errname, const char *command)
 {
-	int rc = mt_cmd(p, line, sizeof(line), T, "%s", command);
-
-	MT_CHECK(rc == -1 && mt_has_word(line, errname), "%s: '%s': expected %s, got: %s", p->label,
-		 command, errname, line);
+	mt_cmd_err(p, line, sizeof(line), T, errname, command);
 }
 
 /* command's reply must have key=want */
 static void expect(struct mt_proc *p, const char *command, const char *key, long long want)
 {
-	ok(p, "%s", command);
-	MT_CHECK(mt_field_ll(line, key) == want, "%s: '%s': %s=%lld expected, got: %s", p->label,
-		 command, key, want, line);
+	mt_cmd_expect(p, line, sizeof(line), T, key, want, command);
 }
 
 /* repeat command until key=want: other processes learn changes asynchronously */

@@ -106,29 +106,9 @@ static struct mpdp_mempool *pool_get(const char *name)
 	return mp;
 }
 
-static int parse_dir(const char *s, enum mpdp_eth_dir *d)
-{
-	if (strcmp(s, "rx") == 0)
-		*d = MPDP_ETH_RX;
-	else if (strcmp(s, "tx") == 0)
-		*d = MPDP_ETH_TX;
-	else
-		return -1;
-	return 0;
-}
-
 static uint16_t num(const char *s)
 {
 	return (uint16_t)strtoul(s, NULL, 0);
-}
-
-/* answer OK or ERR for a plain call */
-static void reply(int rc, const char *what)
-{
-	if (rc < 0)
-		mh_say_err(rc, "%s", what);
-	else
-		mh_say("OK rc=%d", rc);
 }
 
 static void cmd_ports(void)
@@ -361,20 +341,20 @@ static int eth_cmd(int argc, char **argv)
 		struct mpdp_eth_conf conf = { .mtu = argc == 5 ? num(argv[4]) : 0,
 					      .promiscuous = -1 };
 
-		reply(mpdp_eth_dev_configure(num(argv[1]), num(argv[2]), num(argv[3]), &conf),
+		mh_reply(mpdp_eth_dev_configure(num(argv[1]), num(argv[2]), num(argv[3]), &conf),
 		      "configure");
 	} else if (strcmp(c, "rxq") == 0 && argc == 5) {
-		reply(mpdp_eth_rx_queue_setup(num(argv[1]), num(argv[2]), num(argv[3]),
+		mh_reply(mpdp_eth_rx_queue_setup(num(argv[1]), num(argv[2]), num(argv[3]),
 					      strcmp(argv[4], "-") ? pool_get(argv[4]) : NULL),
 		      "rxq");
 	} else if (strcmp(c, "txq") == 0 && argc == 4) {
-		reply(mpdp_eth_tx_queue_setup(num(argv[1]), num(argv[2]), num(argv[3])), "txq");
+		mh_reply(mpdp_eth_tx_queue_setup(num(argv[1]), num(argv[2]), num(argv[3])), "txq");
 	} else if (strcmp(c, "start") == 0 && argc == 2) {
-		reply(mpdp_eth_dev_start(num(argv[1])), "start");
+		mh_reply(mpdp_eth_dev_start(num(argv[1])), "start");
 	} else if (strcmp(c, "stop") == 0 && argc == 2) {
-		reply(mpdp_eth_dev_stop(num(argv[1])), "stop");
+		mh_reply(mpdp_eth_dev_stop(num(argv[1])), "stop");
 	} else if (strcmp(c, "close") == 0 && argc == 2) {
-		reply(mpdp_eth_dev_close(num(argv[1])), "close");
+		mh_reply(mpdp_eth_dev_close(num(argv[1])), "close");
 	} else if (strcmp(c, "hotplug") == 0 && argc == 2) {
 		rc = mpdp_eth_dev_hotplug_add(argv[1], &port);
 		if (rc != 0)
@@ -382,26 +362,26 @@ static int eth_cmd(int argc, char **argv)
 		else
 			mh_say("OK port=%u", port);
 	} else if (strcmp(c, "promisc") == 0 && argc == 3) {
-		reply(mpdp_eth_promiscuous_set(num(argv[1]), atoi(argv[2])), "promisc");
+		mh_reply(mpdp_eth_promiscuous_set(num(argv[1]), atoi(argv[2])), "promisc");
 	} else if (strcmp(c, "mtu") == 0 && argc == 3) {
-		reply(mpdp_eth_mtu_set(num(argv[1]), num(argv[2])), "mtu");
+		mh_reply(mpdp_eth_mtu_set(num(argv[1]), num(argv[2])), "mtu");
 	} else if (strcmp(c, "mac") == 0 && argc == 3) {
 		struct mpdp_ether_addr a;
 
 		if (mpdp_ether_addr_parse(argv[2], &a) != 0)
 			mh_say_err(-EINVAL, "bad address");
 		else
-			reply(mpdp_eth_macaddr_set(num(argv[1]), &a), "mac");
+			mh_reply(mpdp_eth_macaddr_set(num(argv[1]), &a), "mac");
 	} else if (strcmp(c, "link") == 0 && argc == 2) {
-		reply(mpdp_eth_link_update(num(argv[1])), "link");
+		mh_reply(mpdp_eth_link_update(num(argv[1])), "link");
 	} else if ((strcmp(c, "claim") == 0 || strcmp(c, "release") == 0 ||
 		    strcmp(c, "owner") == 0) && argc == 4) {
-		if (parse_dir(argv[2], &d) != 0) {
+		if (mh_parse_dir(argv[2], &d) != 0) {
 			mh_say_err(-EINVAL, "direction");
 		} else if (c[0] == 'c') {
-			reply(mpdp_eth_queue_claim(num(argv[1]), d, num(argv[3])), "claim");
+			mh_reply(mpdp_eth_queue_claim(num(argv[1]), d, num(argv[3])), "claim");
 		} else if (c[0] == 'r') {
-			reply(mpdp_eth_queue_release(num(argv[1]), d, num(argv[3])), "release");
+			mh_reply(mpdp_eth_queue_release(num(argv[1]), d, num(argv[3])), "release");
 		} else {
 			int proc = -1, pid = -1;
 
@@ -427,7 +407,7 @@ static int eth_cmd(int argc, char **argv)
 	} else if (strcmp(c, "stats") == 0 && argc == 2) {
 		cmd_stats(num(argv[1]));
 	} else if (strcmp(c, "reset") == 0 && argc == 2) {
-		reply(mpdp_eth_stats_reset(num(argv[1])), "reset");
+		mh_reply(mpdp_eth_stats_reset(num(argv[1])), "reset");
 	} else if (strcmp(c, "xstats") == 0 && argc == 2) {
 		cmd_xstats(num(argv[1]));
 	} else if (strcmp(c, "events") == 0) {

@@ -378,18 +378,8 @@ static int helper_main(int argc, char **argv)
 static char self[PATH_MAX];
 static char line[4096];
 
-static void ok(struct mt_proc *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(struct mt_proc *p, const char *fmt, ...)
-{
-	char cmd[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	MT_ASSERT(mt_cmd(p, line, sizeof(line), 20000, "%s", cmd) == 0, "%s: '%s' failed: %s",
-		  p->label, cmd, line);
-}
+/* A command to a helper, its reply in line: OK wanted, else the test fails. */
+#define ok(p, ...) mt_cmd_ok(p, line, sizeof(line), 20000, __VA_ARGS__)
 
 static unsigned long long f(const char *key)
 {

@@ -235,6 +235,19 @@ void mt_mount_tmp(const char *fstype, const char *options, char *dir, size_t siz
 	snprintf(dir, size, "%s", tmp_mount);
 }
 
+static void tmp_remove(void *arg)
+{
+	mt_rmtree(arg);
+}
+
+void mt_tmpdir(const char *tag, char *dir, size_t size)
+{
+	snprintf(dir, size, "/tmp/mpdp-test-%s-XXXXXX", tag);
+	if (mkdtemp(dir) == NULL)
+		MT_FAIL("mkdtemp %s: %s", dir, strerror(errno));
+	mt_on_exit(tmp_remove, dir);
+}
+
 const char *mt_getenv_path(const char *var)
 {
 	const char *v = getenv(var);
@@ -765,21 +778,75 @@ int mt_cmd(struct mt_proc *p, char *buf, size_t size, int timeout_ms, const char
 	return rc;
 }
 
+/* vcmd() wanting OK: otherwise a failure naming the command, fatal or recorded. */
+static int vcmd_ok(struct mt_proc *p, char *buf, size_t size, int timeout_ms, int fatal,
+		   const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+
+static int vcmd_ok(struct mt_proc *p, char *buf, size_t size, int timeout_ms, int fatal,
+		   const char *fmt, va_list ap)
+{
+	char cmd[4096], local[4096];
+
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	if (buf == NULL) {
+		buf = local;
+		size = sizeof(local);
+	}
+	if (mt_cmd(p, buf, size, timeout_ms, "%s", cmd) == 0)
+		return 0;
+	if (fatal)
+		MT_FAIL("%s: '%s' failed: %s", p->label, cmd, buf);
+	mt_check_at(__FILE__, __LINE__, NULL, "%s: '%s' failed: %s", p->label, cmd, buf);
+	return -1;
+}
+
 void mt_cmd_ok(struct mt_proc *p, char *buf, size_t size, int timeout_ms, const char *fmt, ...)
 {
-	char local[4096];
 	va_list ap;
+
+	va_start(ap, fmt);
+	vcmd_ok(p, buf, size, timeout_ms, 1, fmt, ap);
+	va_end(ap);
+}
+
+int mt_cmd_check(struct mt_proc *p, char *buf, size_t size, int timeout_ms, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vcmd_ok(p, buf, size, timeout_ms, 0, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+void mt_cmd_expect(struct mt_proc *p, char *buf, size_t size, int timeout_ms, const char *key,
+		   long long want, const char *command)
+{
+	char local[4096];
+
+	if (buf == NULL) {
+		buf = local;
+		size = sizeof(local);
+	}
+	mt_cmd_ok(p, buf, size, timeout_ms, "%s", command);
+	MT_CHECK(mt_field_ll(buf, key) == want, "%s: '%s': %s=%lld expected, got: %s", p->label,
+		 command, key, want, buf);
+}
+
+void mt_cmd_err(struct mt_proc *p, char *buf, size_t size, int timeout_ms, const char *errname,
+		const char *command)
+{
+	char local[4096];
 	int rc;
 
 	if (buf == NULL) {
 		buf = local;
 		size = sizeof(local);
 	}
-	va_start(ap, fmt);
-	rc = vcmd(p, buf, size, timeout_ms, fmt, ap);
-	va_end(ap);
-	if (rc != 0)
-		MT_FAIL("%s: command failed: %s", p->label, buf);
+	rc = mt_cmd(p, buf, size, timeout_ms, "%s", command);
+	MT_CHECK(rc == -1 && mt_has_word(buf, errname), "%s: '%s': expected %s, got: %s", p->label,
+		 command, errname, buf);
 }
 
 int mt_cmd_until(struct mt_proc *p, char *buf, size_t size, int timeout_ms, const char *key,

@@ -62,6 +62,13 @@ void mt_on_exit(void (*fn)(void *arg), void *arg);
  */
 void mt_mount_tmp(const char *fstype, const char *options, char *dir, size_t size);
 
+/*
+ * Make a scratch directory /tmp/mpdp-test-<tag>-XXXXXX, its name written to
+ * dir, which must live until the test ends: removing it with everything in
+ * it is registered with mt_on_exit(). Fails the test when it cannot be made.
+ */
+void mt_tmpdir(const char *tag, char *dir, size_t size);
+
 void mt_fail_at(const char *file, int line, const char *cond, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5), noreturn));
 void mt_check_at(const char *file, int line, const char *cond, const char *fmt, ...)
@@ -194,9 +201,26 @@ void mt_close_stdin(struct mt_proc *p);
  */
 int mt_cmd(struct mt_proc *p, char *buf, size_t size, int timeout_ms, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
-/* The same, but a reply other than OK fails the test. */
+/*
+ * The same, but a reply other than OK fails the test (mt_cmd_ok) or is
+ * recorded as a failure while the test goes on (mt_cmd_check, which returns
+ * 0 for OK, else -1). The message names the child, the command and the reply.
+ */
 void mt_cmd_ok(struct mt_proc *p, char *buf, size_t size, int timeout_ms, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+int mt_cmd_check(struct mt_proc *p, char *buf, size_t size, int timeout_ms, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/*
+ * Send command: its reply must be OK (else the test fails now) with
+ * key=want (else a failure is recorded).
+ */
+void mt_cmd_expect(struct mt_proc *p, char *buf, size_t size, int timeout_ms, const char *key,
+		   long long want, const char *command);
+
+/* Send command: its reply must be ERR naming errname (else a failure is recorded). */
+void mt_cmd_err(struct mt_proc *p, char *buf, size_t size, int timeout_ms, const char *errname,
+		const char *command);
 
 /*
  * Repeat a command (every 10 ms, up to timeout_ms) until its reply is OK and

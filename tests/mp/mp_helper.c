@@ -606,3 +606,99 @@ const char *mh_subcommand(int argc, char **argv)
 			return argv[i + 1];
 	return NULL;
 }
+
+/* ---- port shells --------------------------------------------------------------- */
+
+int mh_port_of(const char *name, uint16_t *port)
+{
+	int rc = mpdp_eth_dev_find(name, port);
+
+	if (rc != 0)
+		mh_say_err(rc, "no port %s", name);
+	return rc;
+}
+
+struct mpdp_mempool *mh_pool_of(const char *name)
+{
+	struct mpdp_mempool *mp = mpdp_mempool_lookup(name, NULL);
+
+	if (mp == NULL)
+		mh_say_err(-ENOENT, "no pool %s", name);
+	return mp;
+}
+
+int mh_parse_dir(const char *s, enum mpdp_eth_dir *d)
+{
+	if (strcmp(s, "rx") == 0)
+		*d = MPDP_ETH_RX;
+	else if (strcmp(s, "tx") == 0)
+		*d = MPDP_ETH_TX;
+	else
+		return -1;
+	return 0;
+}
+
+void mh_reply(int rc, const char *what)
+{
+	if (rc < 0)
+		mh_say_err(rc, "%s", what);
+	else
+		mh_say("OK rc=%d", rc);
+}
+
+void mh_cmd_queue(const char *verb, const char *name, const char *dir, const char *q)
+{
+	enum mpdp_eth_dir d;
+	uint16_t p, qid = (uint16_t)strtoul(q, NULL, 0);
+
+	if (mh_parse_dir(dir, &d) != 0)
+		mh_say_err(-EINVAL, "rx or tx");
+	else if (mh_port_of(name, &p) == 0)
+		mh_reply(verb[0] == 'c' ? mpdp_eth_queue_claim(p, d, qid) :
+					  mpdp_eth_queue_release(p, d, qid),
+			 verb);
+}
+
+void mh_cmd_xstat(const char *name, const char *xname)
+{
+	static struct mpdp_eth_xstat xs[512];
+	uint16_t p;
+	int n;
+
+	if (mh_port_of(name, &p) != 0)
+		return;
+	n = mpdp_eth_xstats_get(p, xs, MPDP_DIM(xs));
+	if (n < 0) {
+		mh_say_err(n, "xstats %s", name);
+		return;
+	}
+	for (int i = 0; i < n && i < (int)MPDP_DIM(xs); i++)
+		if (strcmp(xs[i].name, xname) == 0) {
+			mh_say("OK value=%" PRIu64, xs[i].value);
+			return;
+		}
+	mh_say_err(-ENOENT, "no xstat %s", xname);
+}
+
+int mh_shell_main(int argc, char **argv, const char *usage, mh_extra_cmd_t cmd)
+{
+	const char *sub = mh_subcommand(argc, argv);
+	struct mpdp_heap_info h;
+	int n;
+
+	mh_setup();
+	if (sub == NULL || strcmp(sub, "shell") != 0) {
+		fprintf(stderr, "%s: expected the sub-command shell%s", argv[0], usage);
+		return 2;
+	}
+	mh_block_term();
+	n = mpdp_init(argc, argv);
+	if (n < 0)
+		return mpdp_init_failed(n, usage);
+	if (mpdp_heap_info(&h) != 0)
+		return 1;
+	mh_say("READY %d %p %zu proc_id=%d", (int)getpid(), h.base, h.len, mpdp_proc_id());
+	mh_loop(cmd, -1, NULL);
+	mpdp_cleanup();
+	return 0;
+}

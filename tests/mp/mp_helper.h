@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mpdp/mpdp_ethdev.h>
+
 /* Content of the memfd the primary hands out ("test.fds"). */
 #define MH_MEMFD_TEXT "mpdp test memfd: hello from the primary"
 
@@ -87,5 +89,32 @@ int mh_is_eventfd(int fd);
 
 /* The sub-command: the first argument after "--", or NULL. */
 const char *mh_subcommand(int argc, char **argv);
+
+/*
+ * ---- port shells ------------------------------------------------------------
+ * What the shells of the port tests (drv, afp and eth shells) share. Each
+ * answers a failure with its ERR line itself.
+ */
+
+/* Port by name; ERR "no port NAME" when there is none. Returns 0 or -errno. */
+int mh_port_of(const char *name, uint16_t *port);
+/* Pool by name; ERR "no pool NAME" and NULL when there is none. */
+struct mpdp_mempool *mh_pool_of(const char *name);
+/* "rx" or "tx". Returns 0, or -1 for another word (no answer given). */
+int mh_parse_dir(const char *s, enum mpdp_eth_dir *d);
+/* Answer a plain call: ERR naming what for rc < 0, else "OK rc=RC". */
+void mh_reply(int rc, const char *what);
+/* claim|release NAME rx|tx Q (verb is "claim" or "release"): "OK rc=0", or ERR. */
+void mh_cmd_queue(const char *verb, const char *name, const char *dir, const char *q);
+/* xstat NAME XNAME: "OK value=N", or ERR. */
+void mh_cmd_xstat(const char *name, const char *xname);
+
+/*
+ * main() of a shell program: checks that the sub-command is "shell" (else
+ * prints usage and returns 2), starts the runtime (mpdp_init() with the
+ * whole command line), says "READY <pid> <heap base> <heap len> proc_id=N"
+ * and serves commands (mh_loop(cmd)) until the end. Returns the exit code.
+ */
+int mh_shell_main(int argc, char **argv, const char *usage, mh_extra_cmd_t cmd);
 
 #endif /* MP_HELPER_H */

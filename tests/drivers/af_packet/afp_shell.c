@@ -89,24 +89,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static int port_of(const char *name, uint16_t *port)
-{
-	int rc = mpdp_eth_dev_find(name, port);
-
-	if (rc != 0)
-		mh_say_err(rc, "no port %s", name);
-	return rc;
-}
-
-static struct mpdp_mempool *pool_of(const char *name)
-{
-	struct mpdp_mempool *mp = mpdp_mempool_lookup(name, NULL);
-
-	if (mp == NULL)
-		mh_say_err(-ENOENT, "no pool %s", name);
-	return mp;
-}
-
 static void put16(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
@@ -302,7 +284,7 @@ static void cmd_rx(const char *name, uint16_t first_q, uint16_t nq, unsigned int
 	uint64_t idle_since = now_ms();
 	uint16_t p;
 
-	if (port_of(name, &p) != 0)
+	if (mh_port_of(name, &p) != 0)
 		return;
 	if (nq == 0 || nq > MPDP_ETH_MAX_QUEUES) {
 		mh_say_err(-EINVAL, "queues");
@@ -380,13 +362,13 @@ static uint8_t txbuf[FRAME_MAX];
 static void cmd_tx(const char *name, uint16_t q, unsigned int n, unsigned int size,
 		   const char *pool, uint32_t tag, unsigned int flows, unsigned int segsz)
 {
-	struct mpdp_mempool *mp = pool_of(pool);
+	struct mpdp_mempool *mp = mh_pool_of(pool);
 	struct mpdp_mbuf *m[BURST];
 	unsigned int sent = 0, have = 0;
 	uint64_t bytes = 0, deadline = 0;
 	uint16_t p;
 
-	if (mp == NULL || port_of(name, &p) != 0)
+	if (mp == NULL || mh_port_of(name, &p) != 0)
 		return;
 	if ((size != 0 && (size < 60 || size > FRAME_MAX)) || n > SEQ_MAX) {
 		mh_say_err(-EINVAL, "size %u, n %u", size, n);
@@ -435,7 +417,7 @@ static void cmd_info(const char *name, int update)
 	uint16_t p;
 	int rc;
 
-	if (port_of(name, &p) != 0)
+	if (mh_port_of(name, &p) != 0)
 		return;
 	if (update) {
 		rc = mpdp_eth_link_update(p);
@@ -476,11 +458,11 @@ static void cmd_pool(const char *name, unsigned int n, unsigned int room)
 static void cmd_setup(const char *name, uint16_t nrx, uint16_t ntx, const char *pool, uint16_t desc,
 		      uint16_t txdesc)
 {
-	struct mpdp_mempool *mp = pool_of(pool);
+	struct mpdp_mempool *mp = mh_pool_of(pool);
 	uint16_t p;
 	int rc;
 
-	if (mp == NULL || port_of(name, &p) != 0)
+	if (mp == NULL || mh_port_of(name, &p) != 0)
 		return;
 	rc = mpdp_eth_dev_stop(p);
 	if (rc == 0)
@@ -505,7 +487,7 @@ static void cmd_stats(const char *name)
 	uint16_t p;
 	int rc;
 
-	if (port_of(name, &p) != 0)
+	if (mh_port_of(name, &p) != 0)
 		return;
 	rc = mpdp_eth_stats_get(p, &st);
 	if (rc != 0) {
@@ -522,56 +504,15 @@ static void cmd_stats(const char *name)
 	       st.rx_nombuf, per_q);
 }
 
-static void cmd_xstat(const char *name, const char *xname)
-{
-	static struct mpdp_eth_xstat xs[512];
-	uint16_t p;
-	int n;
-
-	if (port_of(name, &p) != 0)
-		return;
-	n = mpdp_eth_xstats_get(p, xs, MPDP_DIM(xs));
-	if (n < 0) {
-		mh_say_err(n, "xstats %s", name);
-		return;
-	}
-	for (int i = 0; i < n && i < (int)MPDP_DIM(xs); i++)
-		if (strcmp(xs[i].name, xname) == 0) {
-			mh_say("OK value=%" PRIu64, xs[i].value);
-			return;
-		}
-	mh_say_err(-ENOENT, "no xstat %s", xname);
-}
-
-static void reply(int rc, const char *what)
-{
-	if (rc < 0)
-		mh_say_err(rc, "%s", what);
-	else
-		mh_say("OK rc=%d", rc);
-}
-
-static int parse_dir(const char *s, enum mpdp_eth_dir *d)
-{
-	if (strcmp(s, "rx") == 0)
-		*d = MPDP_ETH_RX;
-	else if (strcmp(s, "tx") == 0)
-		*d = MPDP_ETH_TX;
-	else
-		return -1;
-	return 0;
-}
-
 static int shell_cmd(int argc, char **argv)
 {
 	const char *c = argv[0];
-	enum mpdp_eth_dir dir;
 	uint16_t p;
 
 	if (strcmp(c, "pool") == 0 && argc == 4) {
 		cmd_pool(argv[1], (unsigned int)num(argv[2]), (unsigned int)num(argv[3]));
 	} else if (strcmp(c, "inuse") == 0 && argc == 2) {
-		struct mpdp_mempool *mp = pool_of(argv[1]);
+		struct mpdp_mempool *mp = mh_pool_of(argv[1]);
 
 		if (mp != NULL)
 			mh_say("OK in_use=%u", mpdp_mempool_in_use_count(mp));
@@ -580,29 +521,21 @@ static int shell_cmd(int argc, char **argv)
 			  (uint16_t)num(argv[5]), (uint16_t)num(argv[argc == 7 ? 6 : 5]));
 	} else if ((strcmp(c, "start") == 0 || strcmp(c, "stop") == 0 || strcmp(c, "close") == 0) &&
 		   argc == 2) {
-		if (port_of(argv[1], &p) == 0)
-			reply(c[2] == 'a' ? mpdp_eth_dev_start(p) :
-			      c[0] == 's' ? mpdp_eth_dev_stop(p) :
-					    mpdp_eth_dev_close(p),
-			      c);
+		if (mh_port_of(argv[1], &p) == 0)
+			mh_reply(c[2] == 'a' ? mpdp_eth_dev_start(p) :
+				 c[0] == 's' ? mpdp_eth_dev_stop(p) :
+					       mpdp_eth_dev_close(p),
+				 c);
 	} else if ((strcmp(c, "info") == 0 || strcmp(c, "link") == 0) && argc == 2) {
 		cmd_info(argv[1], c[0] == 'l');
 	} else if (strcmp(c, "promisc") == 0 && argc == 3) {
-		if (port_of(argv[1], &p) == 0)
-			reply(mpdp_eth_promiscuous_set(p, (int)num(argv[2])), c);
+		if (mh_port_of(argv[1], &p) == 0)
+			mh_reply(mpdp_eth_promiscuous_set(p, (int)num(argv[2])), c);
 	} else if (strcmp(c, "mtu") == 0 && argc == 3) {
-		if (port_of(argv[1], &p) == 0)
-			reply(mpdp_eth_mtu_set(p, (uint16_t)num(argv[2])), c);
+		if (mh_port_of(argv[1], &p) == 0)
+			mh_reply(mpdp_eth_mtu_set(p, (uint16_t)num(argv[2])), c);
 	} else if ((strcmp(c, "claim") == 0 || strcmp(c, "release") == 0) && argc == 4) {
-		if (parse_dir(argv[2], &dir) != 0) {
-			mh_say_err(-EINVAL, "rx or tx");
-		} else if (port_of(argv[1], &p) == 0) {
-			uint16_t q = (uint16_t)num(argv[3]);
-
-			reply(c[0] == 'c' ? mpdp_eth_queue_claim(p, dir, q) :
-					    mpdp_eth_queue_release(p, dir, q),
-			      c);
-		}
+		mh_cmd_queue(c, argv[1], argv[2], argv[3]);
 	} else if (strcmp(c, "tx") == 0 && argc == 9) {
 		cmd_tx(argv[1], (uint16_t)num(argv[2]), (unsigned int)num(argv[3]),
 		       (unsigned int)num(argv[4]), argv[5], (uint32_t)num(argv[6]),
@@ -616,10 +549,10 @@ static int shell_cmd(int argc, char **argv)
 	} else if (strcmp(c, "stats") == 0 && argc == 2) {
 		cmd_stats(argv[1]);
 	} else if (strcmp(c, "xstat") == 0 && argc == 3) {
-		cmd_xstat(argv[1], argv[2]);
+		mh_cmd_xstat(argv[1], argv[2]);
 	} else if (strcmp(c, "xreset") == 0 && argc == 2) {
-		if (port_of(argv[1], &p) == 0)
-			reply(mpdp_eth_xstats_reset(p), c);
+		if (mh_port_of(argv[1], &p) == 0)
+			mh_reply(mpdp_eth_xstats_reset(p), c);
 	} else {
 		return 0;
 	}
@@ -628,23 +561,5 @@ static int shell_cmd(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	const char *sub = mh_subcommand(argc, argv);
-	struct mpdp_heap_info h;
-	int n;
-
-	mh_setup();
-	if (sub == NULL || strcmp(sub, "shell") != 0) {
-		fprintf(stderr, "%s: expected the sub-command shell%s", argv[0], usage);
-		return 2;
-	}
-	mh_block_term();
-	n = mpdp_init(argc, argv);
-	if (n < 0)
-		return mpdp_init_failed(n, usage);
-	if (mpdp_heap_info(&h) != 0)
-		return 1;
-	mh_say("READY %d %p %zu proc_id=%d", (int)getpid(), h.base, h.len, mpdp_proc_id());
-	mh_loop(shell_cmd, -1, NULL);
-	mpdp_cleanup();
-	return 0;
+	return mh_shell_main(argc, argv, usage, shell_cmd);
 }

@@ -92,25 +92,12 @@ static int capture(char *buf, size_t size, const char *fmt, ...)
 	return rc == 0 ? 0 : -1;
 }
 
-static void ok(struct mt_proc *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(struct mt_proc *p, const char *fmt, ...)
-{
-	char command[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(command, sizeof(command), fmt, ap);
-	va_end(ap);
-	MT_ASSERT(mt_cmd(p, line, sizeof(line), 3 * T, "%s", command) == 0, "%s: '%s' failed: %s",
-		  p->label, command, line);
-}
+/* A command to a shell, its reply in line: OK wanted, else the test fails. */
+#define ok(p, ...) mt_cmd_ok(p, line, sizeof(line), 3 * T, __VA_ARGS__)
 
 static void err(struct mt_proc *p, const char *errname, const char *command)
 {
-	int rc = mt_cmd(p, line, sizeof(line), T, "%s", command);
-
-	MT_CHECK(rc == -1 && mt_has_word(line, errname), "%s: '%s': expected %s, got: %s", p->label,
-		 command, errname, line);
+	mt_cmd_err(p, line, sizeof(line), T, errname, command);
 }
 
 static long long field(const char *key)
@@ -121,9 +108,7 @@ static long long field(const char *key)
 /* The reply to command must have key=want. */
 static void expect(struct mt_proc *p, const char *command, const char *key, long long want)
 {
-	ok(p, "%s", command);
-	MT_CHECK(field(key) == want, "%s: '%s': %s=%lld expected, got: %s", p->label, command, key,
-		 want, line);
+	mt_cmd_expect(p, line, sizeof(line), 3 * T, key, want, command);
 }
 
 /* Repeat command until key=want: other processes learn changes asynchronously. */

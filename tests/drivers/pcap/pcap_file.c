@@ -2,6 +2,7 @@
 /*
  * pcap_file.c - capture files for the net_pcap tests (pcap_file.h).
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,18 @@
 #include <unistd.h>
 
 #include "pcap_file.h"
+
+char pf_dir[64];
+
+const char *pf_path(const char *name)
+{
+	static char buf[16][128];
+	static unsigned int k;
+	char *b = buf[k++ % 16];
+
+	snprintf(b, sizeof(buf[0]), "%s/%s", pf_dir, name);
+	return b;
+}
 
 static uint8_t pattern(uint64_t seq, uint32_t i)
 {
@@ -71,31 +84,46 @@ static int put16(FILE *f, uint16_t v)
 	return put(f, &v, 2);
 }
 
+/* The first two blocks of a pcapng file, in host byte order (the byte-order magic says so). */
+struct pcapng_shb {
+	uint32_t type, len, byte_order;
+	uint16_t major, minor;
+	uint32_t section_len[2]; /* -1: unknown */
+	uint32_t len_again;
+};
+struct pcapng_idb {
+	uint32_t type, len;
+	uint16_t linktype, reserved;
+	uint32_t snaplen;
+	uint16_t opt_code, opt_len; /* if_tsresol, 1 byte */
+	uint32_t tsresol;           /* the byte, padded */
+	uint32_t opt_end, len_again;
+};
+static_assert(sizeof(struct pcapng_shb) == 28, "pcapng section header block");
+static_assert(sizeof(struct pcapng_idb) == 32, "pcapng interface description block");
+
 static int pcapng_head(FILE *f)
 {
-	int rc = 0;
+	/* section 1.0 of unknown length; one Ethernet interface, no snaplen, ns timestamps */
+	static const struct pcapng_shb shb = {
+		.type = 0x0a0d0d0a,
+		.len = 28,
+		.byte_order = 0x1a2b3c4d,
+		.major = 1,
+		.section_len = { 0xffffffff, 0xffffffff },
+		.len_again = 28,
+	};
+	static const struct pcapng_idb idb = {
+		.type = 1,
+		.len = 32,
+		.linktype = 1,
+		.opt_code = 9, /* if_tsresol */
+		.opt_len = 1,
+		.tsresol = 9, /* 10^-9 */
+		.len_again = 32,
+	};
 
-	/* section header block: type, length, byte-order magic, 1.0, length unknown */
-	rc |= put32(f, 0x0a0d0d0a);
-	rc |= put32(f, 28);
-	rc |= put32(f, 0x1a2b3c4d);
-	rc |= put16(f, 1);
-	rc |= put16(f, 0);
-	rc |= put32(f, 0xffffffff);
-	rc |= put32(f, 0xffffffff);
-	rc |= put32(f, 28);
-	/* interface description block: Ethernet, snaplen 0 (none), if_tsresol 9 (ns) */
-	rc |= put32(f, 1);
-	rc |= put32(f, 32);
-	rc |= put16(f, 1);
-	rc |= put16(f, 0);
-	rc |= put32(f, 0);
-	rc |= put16(f, 9); /* if_tsresol */
-	rc |= put16(f, 1);
-	rc |= put32(f, 9); /* 10^-9, padded */
-	rc |= put32(f, 0); /* opt_endofopt */
-	rc |= put32(f, 32);
-	return rc;
+	return put(f, &shb, sizeof(shb)) | put(f, &idb, sizeof(idb));
 }
 
 int pf_write(const char *path, enum pf_style style, int ng, int ns, uint32_t tag, unsigned int n,

@@ -44,6 +44,13 @@ struct pf_file {
 	struct pf_rec *recs;
 };
 
+/*
+ * The test's scratch directory (made and removed by the test) and
+ * pf_dir/name, in one of 16 rotating buffers: copy it to keep it longer.
+ */
+extern char pf_dir[64];
+const char *pf_path(const char *name);
+
 /* Fill p (len >= the style's header) as packet seq of tag. */
 void pf_fill(enum pf_style style, uint8_t *p, uint32_t len, uint32_t tag, uint64_t seq);
 /* 1 when p is what pf_fill(style, len, ...) made; *tag and *seq tell which one. */

@@ -36,25 +36,13 @@
 #define TAG 0x70636170u
 
 static struct mpdp_mempool *pool, *small_pool;
-static char dir[64];
 static const uint32_t sizes[] = { 60, 64, 65, 127, 128, 256, 511, 512, 1000, 1513, 1514, 9000 };
 #define NB_SIZES ((unsigned int)MPDP_DIM(sizes))
 
 static void rm_dir(void)
 {
-	if (dir[0] != '\0')
-		unit_rmtree(dir);
-}
-
-/* dir/name, in one of 16 rotating buffers: copy it to keep it longer */
-static const char *path(const char *name)
-{
-	static char buf[16][128];
-	static unsigned int k;
-	char *b = buf[k++ % 16];
-
-	snprintf(b, sizeof(buf[0]), "%s/%s", dir, name);
-	return b;
+	if (pf_dir[0] != '\0')
+		unit_rmtree(pf_dir);
 }
 
 static int fd_count(void)
@@ -208,18 +196,18 @@ static void test_rx(void)
 	const unsigned int n = 3 * NB_SIZES;
 	char devargs[256];
 
-	REQUIRE(pf_write(path("ns.pcap"), PF_ETH, 0, 1, TAG, n, sizes, NB_SIZES) == 0);
-	REQUIRE(pf_write(path("us.pcap"), PF_ETH, 0, 0, TAG, n, sizes, NB_SIZES) == 0);
-	REQUIRE(pf_write(path("in.pcapng"), PF_ETH, 1, 0, TAG, n, sizes, NB_SIZES) == 0);
+	REQUIRE(pf_write(pf_path("ns.pcap"), PF_ETH, 0, 1, TAG, n, sizes, NB_SIZES) == 0);
+	REQUIRE(pf_write(pf_path("us.pcap"), PF_ETH, 0, 0, TAG, n, sizes, NB_SIZES) == 0);
+	REQUIRE(pf_write(pf_path("in.pcapng"), PF_ETH, 1, 0, TAG, n, sizes, NB_SIZES) == 0);
 	/* 2176-byte mbufs: the 9000-byte frame is 2048 + 3 * 2176 + 424: 5 segments */
-	snprintf(devargs, sizeof(devargs), "net_pcap1,rx_pcap=%s", path("ns.pcap"));
+	snprintf(devargs, sizeof(devargs), "net_pcap1,rx_pcap=%s", pf_path("ns.pcap"));
 	rx_file_case(devargs, pool, n, 1, 5);
-	snprintf(devargs, sizeof(devargs), "net_pcap1,rx_pcap=%s", path("us.pcap"));
+	snprintf(devargs, sizeof(devargs), "net_pcap1,rx_pcap=%s", pf_path("us.pcap"));
 	rx_file_case(devargs, pool, n, 0, 5);
-	snprintf(devargs, sizeof(devargs), "net_pcap1,rx_pcap=%s", path("in.pcapng"));
+	snprintf(devargs, sizeof(devargs), "net_pcap1,rx_pcap=%s", pf_path("in.pcapng"));
 	rx_file_case(devargs, pool, n, 1, 5);
 	/* 256-byte mbufs (128 of data in the first): 9000 bytes in 1 + 35 segments */
-	snprintf(devargs, sizeof(devargs), "net_pcap1,rx_pcap=%s", path("ns.pcap"));
+	snprintf(devargs, sizeof(devargs), "net_pcap1,rx_pcap=%s", pf_path("ns.pcap"));
 	rx_file_case(devargs, small_pool, n, 1, 36);
 }
 
@@ -232,9 +220,9 @@ static void test_loop(void)
 	unsigned int got, total;
 	uint16_t p;
 
-	REQUIRE(pf_write(path("five.pcap"), PF_ETH, 0, 1, TAG, n, sizes, NB_SIZES) == 0);
+	REQUIRE(pf_write(pf_path("five.pcap"), PF_ETH, 0, 1, TAG, n, sizes, NB_SIZES) == 0);
 
-	p = hotplug("net_pcap2,rx_pcap=%s,loop=3", path("five.pcap"));
+	p = hotplug("net_pcap2,rx_pcap=%s,loop=3", pf_path("five.pcap"));
 	REQUIRE(du_setup(p, 1, 1, pool) == 0);
 	got = rx_all(p, 0, m, MPDP_DIM(m));
 	CHECK_EQ(got, 3 * n);
@@ -244,7 +232,7 @@ static void test_loop(void)
 	CHECK_EQ(du_xstat(p, "rx_q0_pcap_passes"), 3);
 	close_port(p);
 
-	p = hotplug("net_pcap2,rx_pcap=%s,loop=0", path("five.pcap"));
+	p = hotplug("net_pcap2,rx_pcap=%s,loop=0", pf_path("five.pcap"));
 	REQUIRE(du_setup(p, 1, 1, pool) == 0);
 	got = rx_all(p, 0, m, MPDP_DIM(m));
 	CHECK_EQ(got, n);
@@ -252,7 +240,7 @@ static void test_loop(void)
 	close_port(p);
 
 	/* forever: far more than the file, in order, burst after burst */
-	p = hotplug("net_pcap2,rx_pcap=%s,loop=1", path("five.pcap"));
+	p = hotplug("net_pcap2,rx_pcap=%s,loop=1", pf_path("five.pcap"));
 	REQUIRE(du_setup(p, 1, 1, pool) == 0);
 	total = 0;
 	for (int round = 0; round < 100; round++) {
@@ -277,8 +265,8 @@ static void test_queues_and_cursor(void)
 	unsigned int got;
 	uint16_t p;
 
-	REQUIRE(pf_write(path("nine.pcap"), PF_ETH, 0, 1, TAG, n, sizes, NB_SIZES) == 0);
-	p = hotplug("net_pcap3,rx_pcap=%s,queues=2", path("nine.pcap"));
+	REQUIRE(pf_write(pf_path("nine.pcap"), PF_ETH, 0, 1, TAG, n, sizes, NB_SIZES) == 0);
+	p = hotplug("net_pcap3,rx_pcap=%s,queues=2", pf_path("nine.pcap"));
 	REQUIRE(du_setup(p, 2, 2, pool) == 0);
 	got = rx_all(p, 1, m, MPDP_DIM(m));
 	CHECK_EQ(got, 4); /* records 1, 3, 5, 7 */
@@ -319,7 +307,7 @@ static void test_queues_and_cursor(void)
 
 static void test_tx(void)
 {
-	const char *out = path("out.pcap");
+	const char *out = pf_path("out.pcap");
 	struct mpdp_mbuf *m[16];
 	struct mpdp_eth_stats st;
 	struct pf_file f;
@@ -399,7 +387,7 @@ static void test_tx(void)
 	pf_free(&f);
 
 	/* rx only: transmit frees and counts */
-	p = hotplug("net_pcap4,rx_pcap=%s", path("five.pcap"));
+	p = hotplug("net_pcap4,rx_pcap=%s", pf_path("five.pcap"));
 	REQUIRE(du_setup(p, 1, 1, pool) == 0);
 	for (unsigned int i = 0; i < 4; i++)
 		m[i] = du_pkt(pool, 100, 1, i);
@@ -449,19 +437,19 @@ static void test_bad_input(void)
 	const uint32_t huge[] = { 60000 };
 	FILE *f;
 
-	snprintf(txt, sizeof(txt), "%s", path("text.txt"));
-	snprintf(cut, sizeof(cut), "%s", path("cut.pcap"));
-	snprintf(cut_hdr, sizeof(cut_hdr), "%s", path("cuth.pcap"));
-	snprintf(newtx, sizeof(newtx), "%s", path("new.pcap"));
-	snprintf(big, sizeof(big), "%s", path("big.pcap"));
+	snprintf(txt, sizeof(txt), "%s", pf_path("text.txt"));
+	snprintf(cut, sizeof(cut), "%s", pf_path("cut.pcap"));
+	snprintf(cut_hdr, sizeof(cut_hdr), "%s", pf_path("cuth.pcap"));
+	snprintf(newtx, sizeof(newtx), "%s", pf_path("new.pcap"));
+	snprintf(big, sizeof(big), "%s", pf_path("big.pcap"));
 	REQUIRE(pf_write_raw(txt, "hello, this is text\nnot a capture\n", 34) == 0);
 	REQUIRE(pf_write(cut, PF_ETH, 0, 1, TAG, 3, one, 1) == 0);
 	REQUIRE(pf_truncate(cut, 24 + 2 * 116 + 16 + 40) == 0);
 	REQUIRE(pf_write(cut_hdr, PF_ETH, 0, 1, TAG, 3, one, 1) == 0);
 	REQUIRE(pf_truncate(cut_hdr, 24 + 116 + 7) == 0);
 	/* a pcap of link type 113 (Linux cooked) */
-	REQUIRE(pf_write(path("sll.pcap"), PF_ETH, 0, 1, TAG, 1, one, 1) == 0);
-	f = fopen(path("sll.pcap"), "r+b");
+	REQUIRE(pf_write(pf_path("sll.pcap"), PF_ETH, 0, 1, TAG, 1, one, 1) == 0);
+	f = fopen(pf_path("sll.pcap"), "r+b");
 	REQUIRE(f != NULL && fread(hdr, 1, 24, f) == 24);
 	hdr[20] = 113;
 	fseek(f, 0, SEEK_SET);
@@ -476,32 +464,32 @@ static void test_bad_input(void)
 		bad(d, want, needle, gone);          \
 	} while (0)
 
-	BAD(-ENOENT, "No such file", newtx, "net_pcap5,rx_pcap=%s/none.pcap,tx_pcap=%s", dir,
+	BAD(-ENOENT, "No such file", newtx, "net_pcap5,rx_pcap=%s/none.pcap,tx_pcap=%s", pf_dir,
 	    newtx);
 	BAD(-EINVAL, "unknown file format", newtx, "net_pcap5,rx_pcap=%s,tx_pcap=%s", txt, newtx);
 	BAD(-EINVAL, "truncated", newtx, "net_pcap5,rx_pcap=%s,tx_pcap=%s", cut, newtx);
 	BAD(-EINVAL, "truncated", NULL, "net_pcap5,rx_pcap=%s", cut_hdr);
 	BAD(-EINVAL, "record 3: truncated", NULL, "net_pcap5,rx_pcap=%s", cut);
-	REQUIRE(pf_write_raw(path("empty.pcap"), "", 0) == 0);
-	BAD(-EINVAL, "empty.pcap: empty file", NULL, "net_pcap5,rx_pcap=%s", path("empty.pcap"));
-	BAD(-EINVAL, "EN10MB", NULL, "net_pcap5,rx_pcap=%s", path("sll.pcap"));
-	BAD(-EISDIR, "is a directory", NULL, "net_pcap5,rx_pcap=%s", dir);
+	REQUIRE(pf_write_raw(pf_path("empty.pcap"), "", 0) == 0);
+	BAD(-EINVAL, "empty.pcap: empty file", NULL, "net_pcap5,rx_pcap=%s", pf_path("empty.pcap"));
+	BAD(-EINVAL, "EN10MB", NULL, "net_pcap5,rx_pcap=%s", pf_path("sll.pcap"));
+	BAD(-EISDIR, "is a directory", NULL, "net_pcap5,rx_pcap=%s", pf_dir);
 	BAD(-EFBIG, "does not fit in the 64 MB heap", newtx, "net_pcap5,rx_pcap=%s,tx_pcap=%s", big,
 	    newtx);
-	BAD(-ENOENT, "no-such-dir/x.pcap", NULL, "net_pcap5,tx_pcap=%s/no-such-dir/x.pcap", dir);
-	BAD(-EISDIR, dir, NULL, "net_pcap5,tx_pcap=%s", dir);
+	BAD(-ENOENT, "no-such-dir/x.pcap", NULL, "net_pcap5,tx_pcap=%s/no-such-dir/x.pcap", pf_dir);
+	BAD(-EISDIR, pf_dir, NULL, "net_pcap5,tx_pcap=%s", pf_dir);
 	BAD(-ENOSPC, "/dev/full", NULL, "net_pcap5,tx_pcap=/dev/full");
-	BAD(-EINVAL, "same file", NULL, "net_pcap5,rx_pcap=%s,tx_pcap=%s", path("five.pcap"),
-	    path("five.pcap"));
+	BAD(-EINVAL, "same file", NULL, "net_pcap5,rx_pcap=%s,tx_pcap=%s", pf_path("five.pcap"),
+	    pf_path("five.pcap"));
 	BAD(-EINVAL, "rx_pcap=FILE, tx_pcap=FILE or both", NULL, "net_pcap5");
 	BAD(-EINVAL, "loop", NULL, "net_pcap5,tx_pcap=%s,loop=2", newtx);
-	BAD(-EINVAL, "loop", NULL, "net_pcap5,rx_pcap=%s,loop=x", path("five.pcap"));
-	BAD(-EINVAL, "queues", NULL, "net_pcap5,rx_pcap=%s,queues=17", path("five.pcap"));
-	BAD(-EINVAL, "queues", NULL, "net_pcap5,rx_pcap=%s,queues=0", path("five.pcap"));
+	BAD(-EINVAL, "loop", NULL, "net_pcap5,rx_pcap=%s,loop=x", pf_path("five.pcap"));
+	BAD(-EINVAL, "queues", NULL, "net_pcap5,rx_pcap=%s,queues=17", pf_path("five.pcap"));
+	BAD(-EINVAL, "queues", NULL, "net_pcap5,rx_pcap=%s,queues=0", pf_path("five.pcap"));
 	BAD(-EINVAL, "a file name is needed", NULL, "net_pcap5,rx_pcap=");
 	BAD(-EINVAL, "iface", NULL, "net_pcap5,iface=eth0");
 	BAD(-ENAMETOOLONG, "net_pcap_a_very_long_name_x", NULL,
-	    "net_pcap_a_very_long_name_x,rx_pcap=%s", path("five.pcap"));
+	    "net_pcap_a_very_long_name_x,rx_pcap=%s", pf_path("five.pcap"));
 	/* the file exists already: it was truncated, it stays (empty) */
 	REQUIRE(pf_write_raw(newtx, "old", 3) == 0);
 	BAD(-EINVAL, "unknown file format", NULL, "net_pcap5,rx_pcap=%s,tx_pcap=%s", txt, newtx);
@@ -514,8 +502,8 @@ static void test_bad_input(void)
 static void test_close(void)
 {
 	int mz = du_mz_count(), fds = fd_count();
-	uint16_t p =
-		hotplug("net_pcap6,rx_pcap=%s,tx_pcap=%s", path("five.pcap"), path("close.pcap"));
+	uint16_t p = hotplug("net_pcap6,rx_pcap=%s,tx_pcap=%s", pf_path("five.pcap"),
+			     pf_path("close.pcap"));
 
 	CHECK_EQ(du_mz_count(), mz + 1);
 	CHECK_EQ(fd_count(), fds + 1); /* ethdev's copy of the tx file */
@@ -523,7 +511,7 @@ static void test_close(void)
 	close_port(p);
 	CHECK_EQ(du_mz_count(), mz);
 	CHECK_EQ(fd_count(), fds);
-	CHECK_EQ(access(path("close.pcap"), F_OK), 0);
+	CHECK_EQ(access(pf_path("close.pcap"), F_OK), 0);
 }
 
 int main(void)
@@ -532,14 +520,14 @@ int main(void)
 	char devargs[256];
 
 	unit_rt_setup("drv_pcap");
-	snprintf(dir, sizeof(dir), "/tmp/mpdp-pcap-XXXXXX");
-	if (mkdtemp(dir) == NULL) {
-		dir[0] = '\0';
+	snprintf(pf_dir, sizeof(pf_dir), "/tmp/mpdp-pcap-XXXXXX");
+	if (mkdtemp(pf_dir) == NULL) {
+		pf_dir[0] = '\0';
 		unit_skip("mkdtemp failed");
 	}
 	atexit(rm_dir);
-	REQUIRE(pf_write(path("first.pcap"), PF_ETH, 0, 1, TAG, 4, sizes, NB_SIZES) == 0);
-	snprintf(devargs, sizeof(devargs), "net_pcap0,rx_pcap=%s", path("first.pcap"));
+	REQUIRE(pf_write(pf_path("first.pcap"), PF_ETH, 0, 1, TAG, 4, sizes, NB_SIZES) == 0);
+	snprintf(devargs, sizeof(devargs), "net_pcap0,rx_pcap=%s", pf_path("first.pcap"));
 	rc = unit_init("--no-huge", "--mem", "64M", "--no-pci", "--vdev", devargs, NULL);
 	if (rc < 0) {
 		fprintf(stderr, "mpdp_init: %s\n", strerror(-rc));

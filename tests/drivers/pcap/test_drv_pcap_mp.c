@@ -22,8 +22,6 @@
  *     exit 1, one error line naming the file and what is wrong, nothing
  *     left in the runtime directory, no tx file created by the failed start.
  */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,25 +40,7 @@ static const uint32_t sizes[] = { 60,  64,   65,   100,  127,  128,  256, 511,
 				  512, 1000, 1499, 1500, 1513, 1514, 9000 };
 #define NB_SIZES ((unsigned int)AT_DIM(sizes))
 
-static char dir[64];
 static char line[16384];
-
-static void rm_dir(void *arg)
-{
-	(void)arg;
-	if (dir[0] != '\0')
-		mt_rmtree(dir);
-}
-
-static const char *path(const char *name)
-{
-	static char buf[16][128];
-	static unsigned int k;
-	char *b = buf[k++ % 16];
-
-	snprintf(b, sizeof(buf[0]), "%s/%s", dir, name);
-	return b;
-}
 
 /*
  * The records of file out must be n records of pf_write(PF_ETH, TAG, sizes)
@@ -144,47 +124,35 @@ static void test_l2fwd(const struct mt_env *env)
 	const unsigned int n = 4 * NB_SIZES;
 	char args[256];
 
-	MT_ASSERT(pf_write(path("in.pcap"), PF_ETH, 0, 1, TAG, n, sizes, NB_SIZES) == 0,
+	MT_ASSERT(pf_write(pf_path("in.pcap"), PF_ETH, 0, 1, TAG, n, sizes, NB_SIZES) == 0,
 		  "cannot write in.pcap");
-	MT_ASSERT(pf_write(path("in.pcapng"), PF_ETH, 1, 0, TAG, n, sizes, NB_SIZES) == 0,
+	MT_ASSERT(pf_write(pf_path("in.pcapng"), PF_ETH, 1, 0, TAG, n, sizes, NB_SIZES) == 0,
 		  "cannot write in.pcapng");
 
-	snprintf(args, sizeof(args), "rx_pcap=%s", path("in.pcap"));
-	l2fwd_pcap(env, args, path("out.pcap"), NULL, NULL);
-	expect_copy(path("out.pcap"), n, n);
-	tcpdump_reads(path("out.pcap"), n);
+	snprintf(args, sizeof(args), "rx_pcap=%s", pf_path("in.pcap"));
+	l2fwd_pcap(env, args, pf_path("out.pcap"), NULL, NULL);
+	expect_copy(pf_path("out.pcap"), n, n);
+	tcpdump_reads(pf_path("out.pcap"), n);
 
-	snprintf(args, sizeof(args), "rx_pcap=%s", path("in.pcapng"));
-	l2fwd_pcap(env, args, path("out-ng.pcap"), "--mtu", "9000");
-	expect_copy(path("out-ng.pcap"), n, n);
-	tcpdump_reads(path("out-ng.pcap"), n);
+	snprintf(args, sizeof(args), "rx_pcap=%s", pf_path("in.pcapng"));
+	l2fwd_pcap(env, args, pf_path("out-ng.pcap"), "--mtu", "9000");
+	expect_copy(pf_path("out-ng.pcap"), n, n);
+	tcpdump_reads(pf_path("out-ng.pcap"), n);
 
-	snprintf(args, sizeof(args), "rx_pcap=%s,loop=3", path("in.pcap"));
-	l2fwd_pcap(env, args, path("out-loop.pcap"), NULL, NULL);
-	expect_copy(path("out-loop.pcap"), 3 * n, n);
+	snprintf(args, sizeof(args), "rx_pcap=%s,loop=3", pf_path("in.pcap"));
+	l2fwd_pcap(env, args, pf_path("out-loop.pcap"), NULL, NULL);
+	expect_copy(pf_path("out-loop.pcap"), 3 * n, n);
 	mt_log("l2fwd: %u packets copied byte for byte (pcap, pcapng, loop=3)", n);
 }
 
 /* ------------------------------------------------------------ 3 */
 
-static void ok(struct mt_proc *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(struct mt_proc *p, const char *fmt, ...)
-{
-	char command[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(command, sizeof(command), fmt, ap);
-	va_end(ap);
-	MT_ASSERT(mt_cmd(p, line, sizeof(line), T, "%s", command) == 0, "%s: '%s' failed: %s",
-		  p->label, command, line);
-}
+/* A command to a shell, its reply in line: OK wanted, else the test fails. */
+#define ok(p, ...) mt_cmd_ok(p, line, sizeof(line), T, __VA_ARGS__)
 
 static void expect(struct mt_proc *p, const char *command, const char *key, long long want)
 {
-	ok(p, "%s", command);
-	MT_CHECK(mt_field_ll(line, key) == want, "%s: '%s': %s=%lld expected, got: %s", p->label,
-		 command, key, want, line);
+	mt_cmd_expect(p, line, sizeof(line), T, key, want, command);
 }
 
 static void test_mp(const struct mt_env *env)
@@ -201,9 +169,9 @@ static void test_mp(const struct mt_env *env)
 	struct pf_file f;
 	char err[256];
 
-	snprintf(in, sizeof(in), "%s", path("ds.pcap"));
-	snprintf(out, sizeof(out), "%s", path("mp-out.pcap"));
-	snprintf(hot_out, sizeof(hot_out), "%s", path("hot-out.pcap"));
+	snprintf(in, sizeof(in), "%s", pf_path("ds.pcap"));
+	snprintf(out, sizeof(out), "%s", pf_path("mp-out.pcap"));
+	snprintf(hot_out, sizeof(hot_out), "%s", pf_path("hot-out.pcap"));
 	MT_ASSERT(pf_write(in, PF_DS, 0, 1, DS_TAG, n, ds_sizes, 4) == 0, "cannot write %s", in);
 	snprintf(v0, sizeof(v0), "net_pcap0,rx_pcap=%s", in);
 	snprintf(v1, sizeof(v1), "net_pcap1,tx_pcap=%s,queues=2", out);
@@ -332,18 +300,18 @@ static void test_bad_input(const struct mt_env *env)
 	char v0[512], v1[512], txt[128], cut[128], big[128], newtx[128], in[128];
 	const uint32_t one[] = { 100 }, huge[] = { 60000 };
 
-	snprintf(txt, sizeof(txt), "%s", path("notes.txt"));
-	snprintf(cut, sizeof(cut), "%s", path("cut.pcap"));
-	snprintf(big, sizeof(big), "%s", path("big.pcap"));
-	snprintf(newtx, sizeof(newtx), "%s", path("new.pcap"));
-	snprintf(in, sizeof(in), "%s", path("in.pcap"));
+	snprintf(txt, sizeof(txt), "%s", pf_path("notes.txt"));
+	snprintf(cut, sizeof(cut), "%s", pf_path("cut.pcap"));
+	snprintf(big, sizeof(big), "%s", pf_path("big.pcap"));
+	snprintf(newtx, sizeof(newtx), "%s", pf_path("new.pcap"));
+	snprintf(in, sizeof(in), "%s", pf_path("in.pcap"));
 	MT_ASSERT(pf_write_raw(txt, "not a capture\n", 14) == 0, "cannot write %s", txt);
 	MT_ASSERT(pf_write(cut, PF_ETH, 0, 1, TAG, 3, one, 1) == 0 &&
 			  pf_truncate(cut, 24 + 2 * 116 + 16 + 40) == 0,
 		  "cannot write %s", cut);
 	MT_ASSERT(pf_write(big, PF_ETH, 0, 1, TAG, 700, huge, 1) == 0, "cannot write %s", big);
 
-	snprintf(v0, sizeof(v0), "net_pcap0,rx_pcap=%s/none.pcap,tx_pcap=%s", dir, newtx);
+	snprintf(v0, sizeof(v0), "net_pcap0,rx_pcap=%s/none.pcap,tx_pcap=%s", pf_dir, newtx);
 	expect_refused(env, "none.pcap: No such file or directory", newtx, v0, NULL);
 	snprintf(v0, sizeof(v0), "net_pcap0,rx_pcap=%s,tx_pcap=%s", txt, newtx);
 	expect_refused(env, "notes.txt: unknown file format", newtx, v0, NULL);
@@ -352,9 +320,9 @@ static void test_bad_input(const struct mt_env *env)
 	snprintf(v0, sizeof(v0), "net_pcap0,rx_pcap=%s", big);
 	expect_refused(env, "big.pcap: 41 MB of packets does not fit in the 64 MB heap", NULL, v0,
 		       NULL);
-	snprintf(v0, sizeof(v0), "net_pcap0,tx_pcap=%s/no-dir/out.pcap", dir);
+	snprintf(v0, sizeof(v0), "net_pcap0,tx_pcap=%s/no-dir/out.pcap", pf_dir);
 	expect_refused(env, "no-dir/out.pcap: No such file or directory", NULL, v0, NULL);
-	snprintf(v0, sizeof(v0), "net_pcap0,tx_pcap=%s", dir);
+	snprintf(v0, sizeof(v0), "net_pcap0,tx_pcap=%s", pf_dir);
 	expect_refused(env, "Is a directory", NULL, v0, NULL);
 	snprintf(v0, sizeof(v0), "net_pcap0,rx_pcap=%s,loop=forever", in);
 	expect_refused(env, "loop", NULL, v0, NULL);
@@ -371,9 +339,7 @@ int main(void)
 	struct mt_env env;
 
 	mt_init("drv_pcap_mp", 180);
-	snprintf(dir, sizeof(dir), "/tmp/mpdp-pcapmp-XXXXXX");
-	MT_ASSERT(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
-	mt_on_exit(rm_dir, NULL);
+	mt_tmpdir("pcapmp", pf_dir, sizeof(pf_dir));
 	mt_env_init(&env, "pcap");
 
 	test_l2fwd(&env);
