@@ -19,10 +19,22 @@
  * which no protocol handler takes, so a receiving veth drops them at the
  * least cost; --ipv4 makes them IPv4/UDP with --flows source ports.
  *
- * usage: afp_blast IFACE [--size N] [--seconds S] [--batch N] [--flows N]
- *                        [--mode mmsg|ring] [--qdisc-bypass] [--ipv4]
+ * usage: afp_blast IFACE [--size N] [--seconds S] [--count N] [--batch N]
+ *                        [--flows N] [--mode mmsg|ring] [--qdisc-bypass] [--ipv4]
  * Output: "blast ..." lines: one at the start, one per second, one at the end
  * (frames handed to the kernel; the interface's counters say what it took).
+ * --count N stops after N frames (at least; whole batches).
+ *
+ * Drain watch, for the backlog-drain measurement (no frame sent):
+ *   afp_blast --drain-watch IFACE --cont PID [--idle-ms N] [--poll-us N]
+ *                                            [--first-ms N]
+ * reads IFACE's /sys/class/net/IFACE/statistics/rx_packets, sends SIGCONT to
+ * PID (a stopped forwarder with a full receive ring) and polls the counter
+ * every --poll-us (default 100) until it has not grown for --idle-ms (default
+ * 20) after its first increase (none within --first-ms, default 3000: gives
+ * up). Prints "drain frames=N secs=S mpps=R first_ms=F polls=P": N the
+ * counter's growth, S the time from just before SIGCONT to the poll that saw
+ * the last increase (so S errs by at most one poll interval), R = N / S.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -38,6 +50,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -136,9 +149,90 @@ static int tick(uint64_t sent, double *tlast, uint64_t *last_sent, double tend)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: afp_blast IFACE [--size N] [--seconds S] [--batch N] [--flows N]\n"
-			"                 [--mode mmsg|ring] [--qdisc-bypass] [--ipv4]\n");
+	fprintf(stderr, "usage: afp_blast IFACE [--size N] [--seconds S] [--count N] [--batch N]\n"
+			"                 [--flows N] [--mode mmsg|ring] [--qdisc-bypass] [--ipv4]\n"
+			"       afp_blast --drain-watch IFACE --cont PID [--idle-ms N] [--poll-us N]\n"
+			"                 [--first-ms N]\n");
 	exit(2);
+}
+
+/* The counter in the sysfs file open at fd, or -1. */
+static long long read_counter(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return strtoll(buf, NULL, 10);
+}
+
+static void sleep_us(unsigned int us)
+{
+	struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000};
+
+	nanosleep(&ts, NULL);
+}
+
+static int drain_watch(int argc, char **argv)
+{
+	unsigned int idle_ms = 20, poll_us = 100, first_ms = 3000, polls = 0;
+	long pid = 0;
+	long long c0, c, last;
+	double t0, t, tlast, tfirst = 0;
+	char path[128];
+	int fd;
+
+	if (argc < 3)
+		usage();
+	for (int i = 3; i < argc; i++) {
+		if (i + 1 >= argc)
+			usage();
+		if (strcmp(argv[i], "--cont") == 0)
+			pid = strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--idle-ms") == 0)
+			idle_ms = (unsigned int)strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--poll-us") == 0)
+			poll_us = (unsigned int)strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--first-ms") == 0)
+			first_ms = (unsigned int)strtoul(argv[++i], NULL, 10);
+		else
+			usage();
+	}
+	if (pid <= 0 || idle_ms < 1 || poll_us < 1)
+		usage();
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/rx_packets", argv[2]);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || (c0 = read_counter(fd)) < 0) {
+		fprintf(stderr, "afp_blast: cannot read %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	last = c0;
+	t0 = tlast = now();
+	if (kill((pid_t)pid, SIGCONT) != 0) {
+		fprintf(stderr, "afp_blast: SIGCONT %ld: %s\n", pid, strerror(errno));
+		return 1;
+	}
+	for (;;) {
+		sleep_us(poll_us);
+		c = read_counter(fd);
+		t = now();
+		polls++;
+		if (c > last) {
+			if (last == c0)
+				tfirst = t;
+			last = c;
+			tlast = t;
+		} else if (last == c0 ? t - t0 > first_ms * 1e-3 : t - tlast > idle_ms * 1e-3) {
+			break;
+		}
+	}
+	close(fd);
+	printf("drain frames=%lld secs=%.6f mpps=%.4f first_ms=%.3f polls=%u\n", last - c0,
+	       tlast - t0, last > c0 ? (double)(last - c0) / (tlast - t0) / 1e6 : 0.0,
+	       last > c0 ? (tfirst - t0) * 1e3 : -1.0, polls);
+	return last > c0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -147,12 +241,14 @@ int main(int argc, char **argv)
 	int bypass = 0, use_mmsg = 1, fd, ifindex;
 	const char *ifname;
 	struct sockaddr_ll sll;
-	uint64_t sent = 0, last_sent = 0;
+	uint64_t sent = 0, last_sent = 0, count = 0;
 	double t0, tlast, tend;
 	uint8_t *ring = MAP_FAILED;
 
 	if (argc < 2)
 		usage();
+	if (strcmp(argv[1], "--drain-watch") == 0)
+		return drain_watch(argc, argv);
 	ifname = argv[1];
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--qdisc-bypass") == 0) {
@@ -171,6 +267,8 @@ int main(int argc, char **argv)
 			size = (unsigned int)strtoul(argv[++i], NULL, 10);
 		} else if (i + 1 < argc && strcmp(argv[i], "--seconds") == 0) {
 			seconds = (unsigned int)strtoul(argv[++i], NULL, 10);
+		} else if (i + 1 < argc && strcmp(argv[i], "--count") == 0) {
+			count = strtoull(argv[++i], NULL, 10);
 		} else if (i + 1 < argc && strcmp(argv[i], "--batch") == 0) {
 			batch = (unsigned int)strtoul(argv[++i], NULL, 10);
 		} else if (i + 1 < argc && strcmp(argv[i], "--flows") == 0) {
@@ -262,6 +360,8 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			sent += n;
+			if (count && sent >= count)
+				break;
 			if (((sent & 0xffff) < n || n == 0) && tick(sent, &tlast, &last_sent, tend))
 				break;
 		}
@@ -290,6 +390,8 @@ int main(int argc, char **argv)
 				fprintf(stderr, "afp_blast: sendmmsg: %s\n", strerror(errno));
 				return 1;
 			}
+			if (count && sent >= count)
+				break;
 			if ((sent & 0x3fff) < VLEN && tick(sent, &tlast, &last_sent, tend))
 				break;
 		}

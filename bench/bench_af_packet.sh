@@ -4,7 +4,8 @@
 # bench_af_packet.sh - forwarding rate of 64-byte frames between two veth
 # pairs through net_af_packet: mpdp-l2fwd against DPDK's testpmd (io
 # forwarding on DPDK's own net_af_packet) in the same run, and mpdp-l2fwd
-# with mpdp-dumpcap capturing its port 0.
+# with mpdp-dumpcap capturing its port 0. Two modes: backlog drain
+# (forwarder-limited, the headline) and offered load (source-limited).
 #
 #   afp_blast -> SRC == FIN [port 0]  forwarder  [port 1] FOUT == SINK
 #
@@ -16,7 +17,33 @@
 # sendmmsg() and PACKET_QDISC_BYPASS into SRC, pinned to CPU A (taskset). The
 # forwarder receives them on FIN and sends them out of FOUT; SINK drops them.
 #
-# Measurement, identical for every side: the kernel's counters. The figure is
+# Backlog drain (the headline row; --no-drain skips it): the offered-load
+# figure below is set by the source, not the forwarder (on a veth the kernel
+# delivers into the forwarder's receive ring in softirq on the sender's CPU,
+# so the source's CPU cannot offer more than about 0.56 Mpps with a forwarder
+# listening, and both forwarders keep up with it). Here the forwarder works
+# off a backlog instead. Every veth's MTU is lowered to --drain-mtu (128) so
+# that 64-byte frames fit small ring frames, and both forwarders get the same
+# big rings (--drain-args, default framesz=256,blocksz=4096,framecnt=65536,
+# qdisc_bypass=0: 16 MiB a ring), CPUs and mbufs. One cycle: once the
+# forwarder is ready, SIGSTOP it (all its threads stopped), let afp_blast
+# send 4 x framecnt frames into SRC (the kernel fills FIN's receive ring and
+# drops the rest), then afp_blast --drain-watch sends SIGCONT and polls
+# SINK's rx_packets every 100 us until it has not grown for 20 ms; the cycle's
+# rate is the frames that came out of SINK over the time from SIGCONT to the
+# poll that saw the last increase. The number of frames that came out shows
+# that the ring was full (framecnt of them) and that the transmit side lost
+# none (both drivers drop on a full tx ring; the forwarded count is what
+# matters). Per side and round: one forwarder start, a warm-up cycle (not
+# counted), then --cycles cycles; the round's figure is their median, the
+# row's the median of the rounds. Rounds alternate mpdp / DPDK. What the
+# figure covers is the whole forwarding CPU: the forwarder's rx and tx work,
+# the kernel's transmit through FOUT and SINK's receive (a drop), which runs
+# on the forwarding CPU. Single cycles scatter (about 0.5..0.8 Mpps on this
+# VM, for both forwarders alike): use enough rounds.
+#
+# Offered load: the measurement, identical for every side, is the kernel's
+# counters. The figure is
 # SINK's rx_packets delta over --seconds after --warmup seconds of traffic
 # (what the forwarder delivered, out of the egress veth), divided by the
 # measured time. Beside it: the offered rate (FIN's rx_packets: what reached
@@ -54,8 +81,12 @@
 # none was clean, which the clean=0/N field then shows), and the best round
 # is printed beside it.
 #
-# Output: a config line, the source's rate alone, one "afp round" line per
+# Output: the command, a config line, one "afp drain" line per side and round
+# (cycles=: every cycle's Mpps, forwarded=: the fewest frames forwarded in a
+# cycle out of framecnt), the source's rate alone, one "afp round" line per
 # side and round, then
+#   afp row=afp_drain mpdp_mpps=X dpdk_mpps=Y ratio=X/Y mpdp_rounds=a,b,c
+#       dpdk_rounds=a,b,c mpdp_forwarded=N/F dpdk_forwarded=N/F
 #   afp row=afp_io mpdp_mpps=X dpdk_mpps=Y ratio=X/Y mpdp_rounds=a,b,c
 #       dpdk_rounds=a,b,c mpdp_offered=O dpdk_offered=O mpdp_echo=E
 #       dpdk_echo=E mpdp_best=B dpdk_best=B [source_bound=...]
@@ -66,7 +97,9 @@
 #
 # Usage: bench/bench_af_packet.sh [--seconds N] [--warmup N] [--rounds N]
 #                                 [--cpus A,B] [--afp-args LIST] [--no-dpdk]
-#                                 [--no-dumpcap] [--logs DIR]
+#                                 [--no-dumpcap] [--logs DIR] [--no-drain]
+#                                 [--drain-args LIST] [--drain-mtu N]
+#                                 [--cycles N]
 #   --seconds N      measured seconds per side and round (default 5)
 #   --warmup N       seconds of traffic before measuring (default 2)
 #   --rounds N       rounds, median reported (default 3)
@@ -76,6 +109,12 @@
 #   --no-dpdk        mpdp sides only
 #   --no-dumpcap     no mpdp_dumpcap side
 #   --logs DIR       keep every process's output in DIR (default: removed)
+#   --no-drain       no backlog-drain rows
+#   --drain-args LIST ring arguments for both drivers' ports in drain mode
+#                    (default framesz=256,blocksz=4096,framecnt=65536,
+#                    qdisc_bypass=0; framecnt= is required)
+#   --drain-mtu N    the veths' MTU in drain mode (default 128)
+#   --cycles N       drain cycles per side and round (default 9)
 # Environment: MPDP_BUILD    a build directory (its apps/) or a directory with
 #                            the mpdp-* tools (default: build-bench)
 #              DPDK_TESTPMD  testpmd to run (default: dpdk-testpmd in PATH)
@@ -97,9 +136,15 @@ keep_logs=
 ref_dpdk=0.94 # DPDK 22.11 af_packet io forwarding, measured on this kind of VM
 mbufs=32768
 burst=32
+use_drain=1
+drain_args=framesz=256,blocksz=4096,framecnt=65536,qdisc_bypass=0
+drain_mtu=128
+cycles=9
 
 # shellcheck source=bench/bench_lib.sh
 . "$root/bench/bench_lib.sh"
+the_cmd=$(show_cmd bash "$0" "$@")
+[[ -n ${MPDP_BUILD:-} ]] && the_cmd="MPDP_BUILD=$(show_cmd "$MPDP_BUILD") $the_cmd"
 
 bench_opt()
 {
@@ -107,9 +152,22 @@ bench_opt()
 	--afp-args) afp_args=$2 ;;
 	--no-dpdk) use_dpdk=0 ;;
 	--no-dumpcap) use_dumpcap=0 ;;
+	--no-drain) use_drain=0 ;;
+	--drain-args) drain_args=$2 ;;
+	--drain-mtu) drain_mtu=$2 ;;
+	--cycles) cycles=$2 ;;
 	esac
 }
-bench_parse_opts --afp-args "--no-dpdk --no-dumpcap" "$@"
+bench_parse_opts "--afp-args --drain-args --drain-mtu --cycles" "--no-dpdk --no-dumpcap --no-drain" "$@"
+if ! [[ $drain_args =~ ^[a-z_]+=[0-9a-z]+(,[a-z_]+=[0-9a-z]+)*$ && $drain_args =~ (^|,)framecnt=([1-9][0-9]*)(,|$) ]]; then
+	echo "$me: --drain-args takes KEY=VALUE[,KEY=VALUE...] with framecnt=N" >&2
+	exit 2
+fi
+drain_frames=${BASH_REMATCH[2]}
+if ! [[ $cycles =~ ^[1-9][0-9]*$ && $drain_mtu =~ ^[1-9][0-9]*$ ]]; then
+	echo "$me: --cycles and --drain-mtu take an integer >= 1" >&2
+	exit 2
+fi
 if ! [[ $afp_args =~ ^[a-z_]+=[0-9a-z]+(,[a-z_]+=[0-9a-z]+)*$ ]]; then
 	echo "$me: --afp-args takes KEY=VALUE[,KEY=VALUE...]" >&2
 	exit 2
@@ -229,18 +287,21 @@ measure()
 			f / hz / d, b / hz / d }')
 }
 
+# mpdp-l2fwd's command in mcmd: prefix $1, ring arguments $2 (default --afp-args)
 mpdp_cmd()
 {
-	local prefix=$1
+	local prefix=$1 ra=${2:-$afp_args}
 	mcmd=("$bin/mpdp-l2fwd" --prefix "$prefix" --runtime-dir "$rtdir" --no-pci --no-huge
 		--mem 256M -l "$cpu_a,$cpu_b"
-		--vdev "net_af_packet0,iface=$v_fin,$afp_args"
-		--vdev "net_af_packet1,iface=$v_fout,$afp_args" --
+		--vdev "net_af_packet0,iface=$v_fin,$ra"
+		--vdev "net_af_packet1,iface=$v_fout,$ra" --
 		--config "(0,0,$cpu_b),(1,0,$cpu_b)" --mbufs "$mbufs" --burst "$burst")
 }
 
 # One forwarder: start command $4.., wait (up to $3 s) for a line of its log
-# $1 matching $2, measure, stop it. It failed to start: res=fail.
+# $1 matching $2, measure ($measure_fn, default measure), stop it. It failed
+# to start: res=fail.
+measure_fn=measure
 run_side()
 {
 	local log=$1 re=$2 limit=$3 pid
@@ -248,7 +309,7 @@ run_side()
 	start "$log" "$@"
 	pid=$started
 	if wait_line "$log" "$pid" "$re" "$limit"; then
-		measure "$pid" "$log"
+		"$measure_fn" "$pid" "$log"
 	else
 		side_failed "${1##*/}" "$log"
 		res=fail offered=- echoed=-
@@ -257,9 +318,10 @@ run_side()
 	forget "$pid"
 }
 
+# mpdp-l2fwd with ring arguments $1 (default --afp-args)
 side_mpdp()
 {
-	mpdp_cmd "$tag-m"
+	mpdp_cmd "$tag-m" "${1:-}"
 	cmds[mpdp]=$(show_cmd "${mcmd[@]}")
 	run_side "$logs/mpdp.log" '^ready ' 30 "${mcmd[@]}"
 }
@@ -296,13 +358,14 @@ side_dumpcap()
 	forget "$pid"
 }
 
+# testpmd with ring arguments $1 (default blocksz=4096 and --afp-args)
 side_dpdk()
 {
-	local prefix=$tag-p
+	local prefix=$tag-p ra=${1:-blocksz=4096,$afp_args}
 	dpdk_prefixes+=("$prefix")
 	local cmd=("$testpmd" --no-huge -m 512 --no-pci --file-prefix "$prefix"
-		--vdev "net_af_packet0,iface=$v_fin,qpairs=1,blocksz=4096,$afp_args"
-		--vdev "net_af_packet1,iface=$v_fout,qpairs=1,blocksz=4096,$afp_args"
+		--vdev "net_af_packet0,iface=$v_fin,qpairs=1,$ra"
+		--vdev "net_af_packet1,iface=$v_fout,qpairs=1,$ra"
 		-l "$cpu_a,$cpu_b" --main-lcore "$cpu_a" --
 		--forward-mode=io --nb-cores=1 --total-num-mbufs="$mbufs" --burst="$burst"
 		--stats-period 1)
@@ -328,9 +391,105 @@ is_clean()
 		awk -v f="${BASH_REMATCH[1]}" -v s="${BASH_REMATCH[2]}" 'BEGIN { exit !(f >= 0.9 && s >= 0.8) }'
 }
 
+echo "afp command: $the_cmd"
 echo "afp config seconds=$seconds warmup=$warmup rounds=$rounds cpus=$cpu_a,$cpu_b frame=64" \
 	"burst=$burst mbufs=$mbufs afp_args=$afp_args mpdp=$bin dpdk=${testpmd:-none}" \
-	"dpdk_version=$dpdk_version (Mpps out of the egress veth, median of rounds)"
+	"dpdk_version=$dpdk_version (Mpps out of the egress veth, median of rounds)" \
+	"drain=$use_drain drain_args=$drain_args drain_mtu=$drain_mtu cycles=$cycles"
+
+# ---------------------------------------------------------------- backlog drain
+
+# Every thread of pid $1 is stopped.
+all_stopped()
+{
+	local f line st
+	for f in /proc/"$1"/task/*/stat; do
+		read -r line 2>/dev/null <"$f" || return 1
+		st=${line##*) }
+		[[ ${st:0:1} == T || ${st:0:1} == t ]] || return 1
+	done
+	return 0
+}
+
+# Drain cycles against a ready forwarder (pid $1, log $2): a warm-up cycle,
+# then --cycles counted ones. Sets res (the median Mpps of the counted
+# cycles, or fail), dcycles (each one's Mpps), dfwd (the fewest frames
+# forwarded in a cycle), dfill (the fewest that reached FIN in a fill) and
+# echoed (frames out of SRC, the wrong way, over all cycles).
+measure_drain()
+{
+	local fpid=$1 flog=$2 c i0 i1 s0 s1 out fr mp
+	local bcmd=(taskset -c "$cpu_a" "$blast" "$v_src" --count $((4 * drain_frames)) --qdisc-bypass)
+	local wcmd=(taskset -c "$cpu_a" "$blast" --drain-watch "$v_sink" --cont "$fpid")
+	cmds[drain_fill]=$(show_cmd "${bcmd[@]}")
+	cmds[drain_watch]=$(show_cmd "${wcmd[@]}")
+	dcycles='' dfwd='' dfill='' echoed=0 res=fail
+	for ((c = 0; c <= cycles; c++)); do
+		kill -STOP "$fpid" 2>/dev/null || break
+		wait_until "$fpid" 2 all_stopped "$fpid" || break
+		i0=$(cnt "$v_fin")
+		"${bcmd[@]}" >>"$logs/drain-fill.log" 2>&1
+		sleep 0.02
+		i1=$(cnt "$v_fin")
+		s0=$(cnt "$v_src")
+		out=$("${wcmd[@]}" 2>>"$logs/drain-watch.log")
+		sleep 0.05
+		s1=$(cnt "$v_src")
+		echo "cycle=$c pid=$fpid fin=$((i1 - i0)) $out" >>"$logs/drain-watch.log"
+		[[ $out =~ frames=([0-9]+)\ secs=[0-9.]+\ mpps=([0-9.]+) ]] || break
+		((c == 0)) && continue # warm-up
+		fr=${BASH_REMATCH[1]} mp=${BASH_REMATCH[2]}
+		dcycles+=" $mp"
+		[[ -z $dfwd ]] || ((fr < dfwd)) && dfwd=$fr
+		[[ -z $dfill ]] || ((i1 - i0 < dfill)) && dfill=$((i1 - i0))
+		echoed=$((echoed + s1 - s0))
+	done
+	kill -CONT "$fpid" 2>/dev/null
+	if ! alive "$fpid"; then
+		side_failed forwarder "$flog"
+		dcycles='' res=fail
+		return
+	fi
+	(($(echo $dcycles | wc -w) == cycles)) && res=$(echo "$dcycles" | median 3)
+}
+
+set_mtu()
+{
+	local x
+	for x in "$v_src" "$v_fin" "$v_fout" "$v_sink"; do
+		ip link set dev "$x" mtu "$1" || return 1
+	done
+}
+
+declare -A dgot dcyc dfw
+for s in mpdp dpdk; do dgot[$s]='' dcyc[$s]='' dfw[$s]=''; done
+dsides=(mpdp)
+[[ -z $dpdk_reason ]] && dsides+=(dpdk)
+drain_reason=
+if ((use_drain == 0)); then
+	drain_reason=disabled_by_option
+elif ! set_mtu "$drain_mtu"; then
+	drain_reason=cannot_set_mtu
+fi
+if [[ -z $drain_reason ]]; then
+	measure_fn=measure_drain
+	n=${#dsides[@]}
+	for ((k = 1; k <= rounds; k++)); do
+		for ((j = 0; j < n; j++)); do
+			s=${dsides[$(((j + k - 1) % n))]}
+			dcycles='' dfwd='' dfill='' echoed=-
+			"side_$s" "$drain_args"
+			cmds[drain_$s]=${cmds[$s]}
+			dgot[$s]+=" $res"
+			dcyc[$s]+=" $dcycles"
+			[[ -n $dfwd ]] && { [[ -z ${dfw[$s]} ]] || ((dfwd < dfw[$s])); } && dfw[$s]=$dfwd
+			echo "afp drain round=$k side=$s fwd_mpps=$res cycles=$(echo $dcycles | tr ' ' ,)" \
+				"forwarded=${dfwd:--}/$drain_frames fill_in=${dfill:--} echo=$echoed"
+		done
+	done
+	measure_fn=measure
+	set_mtu 1500
+fi
 
 # The source alone, nothing listening on FIN: what one CPU can offer when it
 # does not also deliver into a forwarder's ring.
@@ -396,6 +555,22 @@ fi
 sb=
 bound "$m" "$mo" && sb+="${sb:+,}mpdp"
 bound "$d" "$do_" && sb+="${sb:+,}dpdk"
+# the backlog-drain row
+rng() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | sed -n '1p;$p' | paste -sd- | grep . || echo -; }
+if [[ -z $drain_reason ]]; then
+	dm=$(echo "${dgot[mpdp]}" | median 3)
+	if [[ -z $dpdk_reason ]]; then dd=$(echo "${dgot[dpdk]}" | median 3); else dd=n/a; fi
+	dline="afp row=afp_drain mpdp_mpps=$dm dpdk_mpps=$dd ratio=$(ratio "$dm" "$dd")"
+	dline+=" mpdp_rounds=$(csv "${dgot[mpdp]}") dpdk_rounds=$(csv "${dgot[dpdk]:-n/a}")"
+	dline+=" mpdp_forwarded=${dfw[mpdp]:--}/$drain_frames dpdk_forwarded=${dfw[dpdk]:--}/$drain_frames"
+	dline+=" mpdp_cycles=$(echo "${dcyc[mpdp]}" | rng) dpdk_cycles=$(echo "${dcyc[dpdk]}" | rng)"
+	dline+=" mpdp_cycles_median=$(echo "${dcyc[mpdp]}" | median 3) dpdk_cycles_median=$(echo "${dcyc[dpdk]}" | median 3)"
+	[[ -n $dpdk_reason ]] && dline+=" dpdk_reason=$dpdk_reason"
+else
+	dm=n/a dd=n/a
+	dline="afp row=afp_drain mpdp_mpps=n/a dpdk_mpps=n/a reason=$drain_reason"
+fi
+echo "$dline"
 line="afp row=afp_io mpdp_mpps=$m dpdk_mpps=$d ratio=$(ratio "$m" "$d") mpdp_rounds=$(csv "${got[mpdp]}")"
 line+=" dpdk_rounds=$(csv "${got[dpdk]:-n/a}") mpdp_offered=$mo dpdk_offered=$do_"
 line+=" mpdp_echo=$me_ dpdk_echo=$de mpdp_best=$(echo "${got[mpdp]}" | best)"
@@ -419,23 +594,42 @@ fi
 echo "$line"
 
 echo
-echo "| row | mpdp Mpps | DPDK Mpps | mpdp/DPDK | clean rounds (mpdp / DPDK) | best round (mpdp / DPDK) | offered Mpps (mpdp / DPDK) | rounds (mpdp / DPDK) |"
-echo "|---|---:|---:|---:|---|---|---|---|"
+echo "| row | mpdp Mpps | DPDK Mpps | mpdp/DPDK | rounds mpdp (range) | rounds DPDK (range) | notes |"
+echo "|---|---:|---:|---:|---|---|---|"
 dcol=$d
 [[ -n $dpdk_reason ]] && dcol="n/a ($dpdk_reason; reference $ref_dpdk)"
-echo "| af_packet io, 1 core | $m | $dcol | $(ratio "$m" "$d") |" \
-	"${nclean[mpdp]}/$rounds / $([[ -z $dpdk_reason ]] && echo "${nclean[dpdk]}/$rounds" || echo n/a) |" \
-	"$(echo "${got[mpdp]}" | best) / $([[ -z $dpdk_reason ]] && echo "${got[dpdk]}" | best || echo n/a) | $mo / $do_ |" \
-	"$(csv "${got[mpdp]}") / $(csv "${got[dpdk]:-n/a}") |"
-if [[ -z $dumpcap_reason ]]; then
-	echo "| same, mpdp-dumpcap on port 0 | $c | - | $(ratio "$c" "$m") of mpdp without |" \
-		"${nclean[dumpcap]}/$rounds / - |" \
-		"$(echo "${got[dumpcap]}" | best) / - | $co / - | $(csv "${got[dumpcap]}") / - |"
+if [[ -z $drain_reason ]]; then
+	ddcol=$dd
+	[[ -n $dpdk_reason ]] && ddcol="n/a ($dpdk_reason)"
+	echo "| af_packet io forwarding, backlog drain (forwarder-limited) | $dm | $ddcol | $(ratio "$dm" "$dd") |" \
+		"$(csv "${dgot[mpdp]}") ($(echo "${dgot[mpdp]}" | rng)) |" \
+		"$(csv "${dgot[dpdk]:-n/a}") ($(echo "${dgot[dpdk]}" | rng)) |" \
+		"backlog $drain_frames frames, $cycles cycles a round; fewest forwarded in a cycle" \
+		"${dfw[mpdp]:--} / ${dfw[dpdk]:--}; cycles $(echo "${dcyc[mpdp]}" | rng) / $(echo "${dcyc[dpdk]}" | rng) Mpps," \
+		"median of all cycles $(echo "${dcyc[mpdp]}" | median 3) / $(echo "${dcyc[dpdk]}" | median 3) |"
 else
-	echo "| same, mpdp-dumpcap on port 0 | n/a ($dumpcap_reason) | - | - | - | - | - | - |"
+	echo "| af_packet io forwarding, backlog drain (forwarder-limited) | n/a ($drain_reason) | - | - | - | - | - |"
+fi
+echo "| offered load (source-limited) | $m | $dcol | $(ratio "$m" "$d") |" \
+	"$(csv "${got[mpdp]}") ($(echo "${got[mpdp]}" | rng)) |" \
+	"$(csv "${got[dpdk]:-n/a}") ($(echo "${got[dpdk]}" | rng)) |" \
+	"offered $mo / $do_ Mpps; clean ${nclean[mpdp]}/$rounds / $([[ -z $dpdk_reason ]] && echo "${nclean[dpdk]}/$rounds" || echo n/a);" \
+	"best $(echo "${got[mpdp]}" | best) / $([[ -z $dpdk_reason ]] && echo "${got[dpdk]}" | best || echo n/a)${sb:+; source_bound $sb} |"
+if [[ -z $dumpcap_reason ]]; then
+	echo "| offered load, mpdp-dumpcap on port 0 | $c | - | $(ratio "$c" "$m") of mpdp without |" \
+		"$(csv "${got[dumpcap]}") ($(echo "${got[dumpcap]}" | rng)) | - |" \
+		"offered $co Mpps; clean ${nclean[dumpcap]}/$rounds; best $(echo "${got[dumpcap]}" | best) |"
+else
+	echo "| offered load, mpdp-dumpcap on port 0 | n/a ($dumpcap_reason) | - | - | - | - | - |"
 fi
 echo
-echo "Mpps of 64-byte frames out of the egress veth (its peer's rx_packets), ${seconds} s after"
+if [[ -z $drain_reason ]]; then
+	echo "Backlog drain: the forwarder, stopped (SIGSTOP), gets its receive ring ($drain_args," \
+		"veth MTU $drain_mtu) filled; the figure is frames out of the egress veth over the time from"
+	echo "SIGCONT to their last increase (polled every 100 us), median of $cycles cycles a round"
+	echo "and of the rounds. It measures the forwarder, not the source."
+fi
+echo "Offered load: Mpps of 64-byte frames out of the egress veth (its peer's rx_packets), ${seconds} s after"
 echo "${warmup} s of traffic; offered: what reached the ingress veth. The figure is the median"
 echo "of the clean rounds (the forwarder got >= 0.9 of its CPU and the source >= 0.8 of its"
 echo "own: cpu= in the round lines), or of all $rounds rounds when none was clean. Other load"
@@ -445,8 +639,9 @@ echo "also delivers every frame into the forwarder's receive ring."
 [[ -n $sb ]] && echo "source_bound ($sb): the forwarder delivered >= 97% of the offered load;" \
 	"the figure is a lower bound of what it can do."
 echo
-echo "commands (last round):"
-for s in source mpdp dpdk mpdp_dumpcap dumpcap; do
+echo "command: $the_cmd"
+echo "commands (last round; drain_watch's --cont is the forwarder's pid):"
+for s in drain_mpdp drain_dpdk drain_fill drain_watch source mpdp dpdk mpdp_dumpcap dumpcap; do
 	[[ -n ${cmds[$s]:-} ]] || continue
 	echo "# $s"
 	echo "  ${cmds[$s]}"

@@ -167,12 +167,14 @@ alive()
 	[[ -n $rest && ${rest:0:1} != Z && ${rest:0:1} != X ]]
 }
 
-# Stop one process we started: SIGINT, then SIGKILL after 10 s.
+# Stop one process we started: SIGINT (and SIGCONT, in case it was stopped
+# with SIGSTOP; harmless otherwise), then SIGKILL after 10 s.
 stop_pid()
 {
 	local p=$1 i
 	if alive "$p"; then
 		kill -INT "$p" 2>/dev/null
+		kill -CONT "$p" 2>/dev/null
 		for ((i = 0; i < 100; i++)); do
 			alive "$p" || break
 			sleep 0.1
