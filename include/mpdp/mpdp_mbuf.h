@@ -500,6 +500,14 @@ static inline int mpdp_mbuf_chain(struct mpdp_mbuf *head, struct mpdp_mbuf *tail
 const void *mpdp_mbuf_read(const struct mpdp_mbuf *m, uint32_t off, uint32_t len, void *buf);
 
 /*
+ * Copy up to len bytes from offset off of the packet into dst, following
+ * the segments as they are linked (data_len of each; pkt_len is not
+ * trusted, so a chain another process built cannot make it overrun dst).
+ * Returns the bytes copied: less than len when the chain ends first.
+ */
+uint32_t mpdp_mbuf_copy_out(const struct mpdp_mbuf *m, uint32_t off, void *dst, uint32_t len);
+
+/*
  * Write len bytes at offset off of the packet (across segments). Returns 0 or
  * -EINVAL when off + len is past the packet.
  */

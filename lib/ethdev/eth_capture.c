@@ -121,23 +121,14 @@ static void copy_one(struct mpdp_mbuf *dst, const struct mpdp_mbuf *src, uint32_
 {
 	uint32_t room = mpdp_mbuf_tailroom(dst);
 	uint32_t len = src->pkt_len;
-	char *out = mpdp_mbuf_buf_addr(dst) + dst->data_off;
-	uint32_t done = 0;
+	uint32_t done;
 
 	if (len > snaplen)
 		len = snaplen;
 	if (len > room)
 		len = room;
 	/* the chain is the caller's: bounded by len and by its own links */
-	for (const struct mpdp_mbuf *seg = src; seg != NULL && done < len;
-	     seg = mpdp_mbuf_next(seg)) {
-		uint32_t take = seg->data_len;
-
-		if (take > len - done)
-			take = len - done;
-		memcpy(out + done, mpdp_mbuf_buf_addr(seg) + seg->data_off, take);
-		done += take;
-	}
+	done = mpdp_mbuf_copy_out(src, 0, mpdp_mbuf_buf_addr(dst) + dst->data_off, len);
 	dst->data_len = (uint16_t)done;
 	dst->pkt_len = done;
 	dst->port = meta.port;

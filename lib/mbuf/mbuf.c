@@ -145,7 +145,6 @@ static const struct mpdp_mbuf *seg_at(const struct mpdp_mbuf *m, uint32_t *off)
 const void *mpdp_mbuf_read(const struct mpdp_mbuf *m, uint32_t off, uint32_t len, void *buf)
 {
 	const struct mpdp_mbuf *seg;
-	uint8_t *dst = buf;
 
 	if ((uint64_t)off + len > m->pkt_len)
 		return NULL;
@@ -154,18 +153,29 @@ const void *mpdp_mbuf_read(const struct mpdp_mbuf *m, uint32_t off, uint32_t len
 		return len == 0 ? (const void *)mpdp_mbuf_mtod(m, const char *) : NULL;
 	if (off + len <= seg->data_len)
 		return mpdp_mbuf_mtod_offset(seg, const char *, off);
-	while (len > 0 && seg != NULL) {
-		uint32_t k = seg->data_len - off;
+	return mpdp_mbuf_copy_out(seg, off, buf, len) == len ? buf : NULL;
+}
 
-		if (k > len)
-			k = len;
-		memcpy(dst, mpdp_mbuf_mtod_offset(seg, const char *, off), k);
-		dst += k;
-		len -= k;
+uint32_t mpdp_mbuf_copy_out(const struct mpdp_mbuf *m, uint32_t off, void *dst, uint32_t len)
+{
+	uint8_t *out = dst;
+	uint32_t done = 0;
+
+	for (const struct mpdp_mbuf *s = m; s != NULL && done < len; s = mpdp_mbuf_next(s)) {
+		uint32_t k;
+
+		if (off >= s->data_len) {
+			off -= s->data_len;
+			continue;
+		}
+		k = s->data_len - off;
+		if (k > len - done)
+			k = len - done;
+		memcpy(out + done, mpdp_mbuf_mtod_offset(s, const uint8_t *, off), k);
+		done += k;
 		off = 0;
-		seg = mpdp_mbuf_next(seg);
 	}
-	return len == 0 ? buf : NULL;
+	return done;
 }
 
 int mpdp_mbuf_write(struct mpdp_mbuf *m, uint32_t off, uint32_t len, const void *src)

@@ -730,6 +730,22 @@ static void test_read_write(void)
 		CHECK_EQ(buf[cases[c][1]], 0xcc); /* nothing past len */
 	}
 
+	/* copy_out: always copies, follows the links, stops where the chain ends */
+	memset(buf, 0xcc, sizeof(buf));
+	CHECK_EQ(mpdp_mbuf_copy_out(m, 10, buf, 20), 20);
+	CHECK(buf[0] == pat(10, 77) && buf[19] == pat(29, 77) && buf[20] == 0xcc);
+	memset(buf, 0xcc, sizeof(buf));
+	CHECK_EQ(mpdp_mbuf_copy_out(m, 90, buf, 400), 260); /* 350 - 90 */
+	ok = 1;
+	for (uint32_t i = 0; i < 260; i++)
+		ok = ok && buf[i] == pat(90 + i, 77);
+	CHECK(ok);
+	CHECK_EQ(buf[260], 0xcc);
+	CHECK_EQ(mpdp_mbuf_copy_out(m, 350, buf, 10), 0);
+	m->pkt_len = 4000; /* a lying pkt_len: the links decide */
+	CHECK_EQ(mpdp_mbuf_copy_out(m, 0, buf, 400), 350);
+	m->pkt_len = 350;
+
 	/* past the end */
 	CHECK(mpdp_mbuf_read(m, 341, 10, buf) == NULL);
 	CHECK(mpdp_mbuf_read(m, 350, 1, buf) == NULL);

@@ -490,26 +490,6 @@ static uint16_t afp_rx_burst(void *queue, struct mpdp_mbuf **pkts, uint16_t n)
 	return got;
 }
 
-/* Copy len bytes of packet m from offset off into dst (len within the packet). */
-static void chain_get(const struct mpdp_mbuf *m, uint32_t off, uint8_t *dst, uint32_t len)
-{
-	for (const struct mpdp_mbuf *s = m; s != NULL && len > 0; s = mpdp_mbuf_next(s)) {
-		uint32_t k;
-
-		if (off >= s->data_len) {
-			off -= s->data_len;
-			continue;
-		}
-		k = s->data_len - off;
-		if (k > len)
-			k = len;
-		memcpy(dst, mpdp_mbuf_mtod_offset(s, const uint8_t *, off), k);
-		dst += k;
-		len -= k;
-		off = 0;
-	}
-}
-
 /* Bytes the segments of m really hold (pkt_len is the sender's word). */
 static uint32_t chain_len(const struct mpdp_mbuf *m)
 {
@@ -555,14 +535,14 @@ static uint16_t afp_tx_burst(void *queue, struct mpdp_mbuf **pkts, uint16_t n)
 		if (mpdp_likely(!vlan && m->nb_segs == 1)) {
 			memcpy(d, mpdp_mbuf_mtod(m, const uint8_t *), len);
 		} else if (!vlan) {
-			chain_get(m, 0, d, len);
+			(void)mpdp_mbuf_copy_out(m, 0, d, len);
 		} else {
-			chain_get(m, 0, d, 2 * ETH_ALEN);
+			(void)mpdp_mbuf_copy_out(m, 0, d, 2 * ETH_ALEN);
 			d[12] = (uint8_t)(ETH_P_8021Q >> 8);
 			d[13] = (uint8_t)ETH_P_8021Q;
 			d[14] = (uint8_t)(m->vlan_tci >> 8);
 			d[15] = (uint8_t)m->vlan_tci;
-			chain_get(m, 2 * ETH_ALEN, d + 16, len - 2 * ETH_ALEN);
+			(void)mpdp_mbuf_copy_out(m, 2 * ETH_ALEN, d + 16, len - 2 * ETH_ALEN);
 		}
 		h->tp_len = wire;
 		h->tp_snaplen = wire;
