@@ -30,7 +30,6 @@
  * closed), without waiting for its sync.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,13 +380,6 @@ static int primary_resources(uint16_t port, uint32_t *room)
 	return 0;
 }
 
-static int owner_alive(uint64_t owner)
-{
-	int pid = MPDP_ETH_OWNER_PID(owner);
-
-	return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
-}
-
 /* Primary, under eth.lock. */
 static int primary_start(const struct cap_wire_req *rq, int proc_id, struct cap_wire_reply *out)
 {
@@ -405,7 +397,7 @@ static int primary_start(const struct cap_wire_req *rq, int proc_id, struct cap_
 		return -EINVAL;
 	dev = &eth.devs[rq->port];
 	c = &dev->shm->capture;
-	if (c->session != 0 && c->consumer != consumer && owner_alive(c->consumer)) {
+	if (c->session != 0 && c->consumer != consumer && eth_owner_alive(c->consumer)) {
 		ETH_LOG(ERR, "port %u: already captured by process %d (pid %d)", rq->port,
 			MPDP_ETH_OWNER_PROC(c->consumer), MPDP_ETH_OWNER_PID(c->consumer));
 		return -EBUSY;

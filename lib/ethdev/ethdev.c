@@ -615,7 +615,7 @@ static uint64_t own_claim(void)
 	return MPDP_ETH_OWNER(mpdp_proc_id(), getpid());
 }
 
-static int owner_alive(uint64_t owner)
+int eth_owner_alive(uint64_t owner)
 {
 	int pid = MPDP_ETH_OWNER_PID(owner);
 
@@ -632,7 +632,7 @@ static int foreign_claims(struct mpdp_eth_dev *dev, const char *what)
 			struct mpdp_eth_queue_shm *qs = d ? &dev->shm->txq[q] : &dev->shm->rxq[q];
 			uint64_t o = atomic_load(&qs->owner);
 
-			if (o == 0 || o == me || !owner_alive(o))
+			if (o == 0 || o == me || !eth_owner_alive(o))
 				continue;
 			ETH_LOG(ERR, "port %u (%s): cannot %s: %s queue %u is claimed by process "
 				     "%d (pid %d)", dev->port_id, dev->shm->name, what,
@@ -691,7 +691,7 @@ int mpdp_eth_queue_claim(uint16_t port, enum mpdp_eth_dir dir, uint16_t q)
 	while (!atomic_compare_exchange_strong(&qs->owner, &cur, me)) {
 		if (cur == me)
 			break;
-		if (owner_alive(cur)) {
+		if (eth_owner_alive(cur)) {
 			ETH_LOG(ERR, "port %u (%s): %s queue %u is already claimed by process %d "
 				     "(pid %d)", port, dev->shm->name, dir_name(dir), q,
 				MPDP_ETH_OWNER_PROC(cur), MPDP_ETH_OWNER_PID(cur));

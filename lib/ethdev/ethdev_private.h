@@ -94,6 +94,8 @@ static inline void eth_event_add(uint16_t port, enum mpdp_eth_event ev)
 void eth_fp_reset_port(uint16_t port);
 void eth_twin_queues_detach(struct mpdp_eth_dev *dev);
 void eth_twin_detach(uint16_t port);
+/* the pid in a claim word (MPDP_ETH_OWNER) still runs, or cannot be told dead */
+int eth_owner_alive(uint64_t owner);
 void eth_announce(void);                 /* primary: changes++ and IPC to secondaries */
 void eth_sync_locked(void);
 int eth_close_locked(uint16_t port, int force);
