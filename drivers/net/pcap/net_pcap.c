@@ -664,7 +664,7 @@ static void port_close(struct mpdp_eth_dev *dev)
 	if (priv == NULL)
 		return;
 	if (priv->has_tx) {
-		(void)mpdp_eth_dev_fd_export(dev, PCAP_FD_TX, -1);
+		/* the exported fd: ethdev closes it with the port */
 		/* still inside mpdp_init(): a later device failed, the start is undone */
 		if (priv->pmd->tx_created && mpdp_proc_type() == MPDP_PROC_AUTO) {
 			if (unlink(priv->pmd->tx_path) == 0)
@@ -1060,7 +1060,7 @@ static int probe(const struct mpdp_devargs *da, const char *devargs_str, char *e
 	rc = mpdp_eth_dev_publish(dev);
 	if (rc != 0) {
 		snprintf(err, err_size, "%s: cannot publish the port: %s", da->name, strerror(-rc));
-		goto err_unexport;
+		goto err_remove_tx;
 	}
 	if (rx_path != NULL)
 		mpdp_log(MPDP_LOG_INFO, PCAP_LOG,
@@ -1076,10 +1076,7 @@ static int probe(const struct mpdp_devargs *da, const char *devargs_str, char *e
 			 tx_path);
 	return 0;
 
-err_unexport:
-	if (tx_path != NULL)
-		(void)mpdp_eth_dev_fd_export(dev, PCAP_FD_TX, -1);
-err_remove_tx:
+err_remove_tx: /* an exported fd goes with mpdp_eth_dev_release() */
 	if (created)
 		unlink(tx_path);
 err_free_zone:
