@@ -664,7 +664,6 @@ static void port_close(struct mpdp_eth_dev *dev)
 	if (priv == NULL)
 		return;
 	if (priv->has_tx) {
-		/* the exported fd: ethdev closes it with the port */
 		/* still inside mpdp_init(): a later device failed, the start is undone */
 		if (priv->pmd->tx_created && mpdp_proc_type() == MPDP_PROC_AUTO) {
 			if (unlink(priv->pmd->tx_path) == 0)
