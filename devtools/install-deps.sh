@@ -28,6 +28,10 @@ packages=(
 	tcpdump			# reads mpdp-dumpcap's pcapng files back in the tests
 	ethtool			# turns veth offloads off in the af_packet tests
 	iputils-ping		# ping between network namespaces (tests/integration)
+	dpdk			# dpdk-testpmd: the vhost-user peer in the virtio interop tests
+	qemu-system-x86		# the guest of tests/vm (vhost-user netdev, PCI virtio NICs)
+	busybox-static		# the guest's initramfs (tests/vm/build-guest.sh)
+	cpio			# packs that initramfs
 )
 
 missing=()

@@ -16,6 +16,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <mpdp/mpdp_ctrl.h>
+
 #include "eal_private.h"
 
 struct eal_watch {
@@ -31,7 +33,13 @@ static int wake_fd = -1;
 static pthread_t ctrl_thread;
 static int running;
 static _Atomic int stopping;
-static struct eal_watch *dead_list; /* control thread (or thread not running) */
+static struct eal_watch *dead_list; /* under cb_lock while the thread runs */
+/*
+ * Held by the control thread around every callback and while it frees dead
+ * watches; taken by another thread that removes a watch, so that once
+ * eal_ctrl_unwatch() returns there the callback neither runs nor will.
+ */
+static pthread_mutex_t cb_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread int on_ctrl_thread;
 
 int eal_ctrl_is_self(void)
@@ -91,14 +99,41 @@ static void free_dead(void)
 
 void eal_ctrl_unwatch(struct eal_watch *w)
 {
-	if (w == NULL || w->dead)
+	int lock = running && !on_ctrl_thread;
+
+	if (w == NULL)
 		return;
-	epoll_ctl(epoll_fd, EPOLL_CTL_DEL, w->fd, NULL);
-	w->dead = 1;
-	w->next_dead = dead_list;
-	dead_list = w;
+	if (lock)
+		pthread_mutex_lock(&cb_lock);
+	if (!w->dead) {
+		epoll_ctl(epoll_fd, EPOLL_CTL_DEL, w->fd, NULL);
+		w->dead = 1;
+		w->next_dead = dead_list;
+		dead_list = w;
+	}
 	if (!running)
 		free_dead();
+	if (lock)
+		pthread_mutex_unlock(&cb_lock);
+}
+
+struct mpdp_ctrl_watch *mpdp_ctrl_watch(int fd, uint32_t events, mpdp_ctrl_cb_t cb, void *arg)
+{
+	if (epoll_fd < 0) {
+		errno = ENODEV;
+		return NULL;
+	}
+	return (struct mpdp_ctrl_watch *)eal_ctrl_watch(fd, events, cb, arg);
+}
+
+void mpdp_ctrl_unwatch(struct mpdp_ctrl_watch *w)
+{
+	eal_ctrl_unwatch((struct eal_watch *)w);
+}
+
+int mpdp_ctrl_is_self(void)
+{
+	return on_ctrl_thread;
 }
 
 static void *ctrl_main(void *unused)
@@ -126,10 +161,14 @@ static void *ctrl_main(void *unused)
 				(void)!read(wake_fd, &v, sizeof(v));
 				continue;
 			}
+			pthread_mutex_lock(&cb_lock);
 			if (!w->dead)
 				w->cb(w->fd, evs[i].events, w->arg);
+			pthread_mutex_unlock(&cb_lock);
 		}
+		pthread_mutex_lock(&cb_lock);
 		free_dead();
+		pthread_mutex_unlock(&cb_lock);
 	}
 	return NULL;
 }
