@@ -29,16 +29,6 @@ static size_t used_bytes(uint32_t size)
 	return 6 + 8 * (size_t)size;
 }
 
-/* used_event sits after the avail ring, avail_event after the used ring. */
-static _Atomic uint16_t *used_event(const struct mpdp_virtq_avail *avail, uint16_t size)
-{
-	return (_Atomic uint16_t *)&avail->ring[size];
-}
-
-static _Atomic uint16_t *avail_event(const struct mpdp_virtq_used *used, uint16_t size)
-{
-	return (_Atomic uint16_t *)(void *)&used->ring[size];
-}
 
 int mpdp_virtq_layout(uint32_t size, size_t used_align, struct mpdp_virtq_layout *l)
 {
@@ -78,102 +68,16 @@ int mpdp_virtq_drv_init(struct mpdp_virtq_drv *q, uint32_t size, void *desc, voi
 	return 0;
 }
 
-int mpdp_virtq_drv_add(struct mpdp_virtq_drv *q, const struct mpdp_virtq_sg *sg, unsigned int n,
-		       uint64_t cookie)
-{
-	if (q->broken)
-		return -EIO;
-	if (n == 0 || n > q->size || sg == NULL)
-		return -EINVAL;
-	for (unsigned int i = 1; i < n; i++)
-		if (sg[i - 1].writable && !sg[i].writable)
-			return -EINVAL;
-	if (q->num_free < n)
-		return -ENOSPC;
 
-	uint16_t head = q->free_head;
-	uint16_t id = head;
-	uint16_t last = head;
-	for (unsigned int i = 0; i < n; i++) {
-		struct mpdp_virtq_desc *dp = &q->desc[id];
-		/* A free descriptor's next is the free-list link, and in a chain
-		 * it is the link to the next buffer: the same id either way. */
-		last = id;
-		dp->addr = sg[i].addr;
-		dp->len = sg[i].len;
-		dp->flags = (uint16_t)((sg[i].writable ? MPDP_VIRTQ_DESC_F_WRITE : 0) |
-				       (i + 1 < n ? MPDP_VIRTQ_DESC_F_NEXT : 0));
-		id = dp->next;
-	}
-	q->free_head = id;
-	q->num_free = (uint16_t)(q->num_free - n);
-	q->slots[head].cookie = cookie;
-	q->slots[head].ndesc = (uint16_t)n;
-	q->slots[head].last = last;
-	/* Relaxed: ordered before the device's reads by the release in publish (A). */
-	atomic_store_explicit(&q->avail->ring[q->avail_idx & q->mask], head, memory_order_relaxed);
-	q->avail_idx++;
-	return head;
-}
 
-void mpdp_virtq_drv_publish(struct mpdp_virtq_drv *q)
-{
-	/* (A) release: pairs with (B), the device's acquire of avail.idx. */
-	atomic_store_explicit(&q->avail->idx, q->avail_idx, memory_order_release);
-}
 
-bool mpdp_virtq_drv_kick_needed(struct mpdp_virtq_drv *q)
-{
-	uint16_t old_idx = q->kicked_idx;
-	uint16_t new_idx = q->avail_idx;
-
-	/* (E): the avail.idx store before the avail_event/flags load; pairs with
-	 * the device's fence (F) in dev_set_notify. */
-	atomic_thread_fence(memory_order_seq_cst);
-	q->kicked_idx = new_idx;
-	if (q->event_idx)
-		return mpdp_virtq_need_event(
-			atomic_load_explicit(avail_event(q->used, q->size), memory_order_relaxed),
-			new_idx, old_idx);
-	return !(atomic_load_explicit(&q->used->flags, memory_order_relaxed) &
-		 MPDP_VIRTQ_USED_F_NO_NOTIFY);
-}
-
-int mpdp_virtq_drv_get_used(struct mpdp_virtq_drv *q, uint64_t *cookie, uint32_t *len)
-{
-	if (q->broken)
-		return -EIO;
-	/* (C) acquire: pairs with (D), the device's release of used.idx. */
-	uint16_t idx = atomic_load_explicit(&q->used->idx, memory_order_acquire);
-	uint16_t pending = (uint16_t)(idx - q->last_used_idx);
-	if (pending == 0)
-		return -EAGAIN;
-	if (pending > q->size) {
-		q->broken = true;
-		return -EIO;
-	}
-	struct mpdp_virtq_used_elem e = q->used->ring[q->last_used_idx & q->mask];
-	if (e.id >= q->size || q->slots[e.id].ndesc == 0) {
-		q->broken = true;
-		return -EIO;
-	}
-	struct mpdp_virtq_slot_shm *s = &q->slots[e.id];
-	q->desc[s->last].next = q->free_head;
-	q->free_head = (uint16_t)e.id;
-	q->num_free = (uint16_t)(q->num_free + s->ndesc);
-	s->ndesc = 0;
-	q->last_used_idx++;
-	*cookie = s->cookie;
-	*len = e.len;
-	return 0;
-}
 
 bool mpdp_virtq_drv_set_interrupt(struct mpdp_virtq_drv *q, bool on)
 {
 	if (q->event_idx) {
 		if (!on)
 			return false; /* flags stay 0 with EVENT_IDX; the device may still notify */
-		atomic_store_explicit(used_event(q->avail, q->size), q->last_used_idx,
+		atomic_store_explicit(mpdp_virtq_used_event_(q->avail, q->size), q->last_used_idx,
 				      memory_order_relaxed);
 	} else {
 		atomic_store_explicit(&q->avail->flags,
@@ -234,24 +138,6 @@ int mpdp_virtq_dev_init(struct mpdp_virtq_dev *d, uint32_t size, const void *des
 	return 0;
 }
 
-int mpdp_virtq_dev_pop(struct mpdp_virtq_dev *d, uint16_t *head)
-{
-	if (d->broken)
-		return -EIO;
-	/* (B) acquire: pairs with (A), the driver's release of avail.idx. */
-	uint16_t idx = atomic_load_explicit(&d->avail->idx, memory_order_acquire);
-	uint16_t pending = (uint16_t)(idx - d->last_avail_idx);
-	if (pending == 0)
-		return -EAGAIN;
-	if (pending > d->size) {
-		d->broken = true;
-		return -EIO;
-	}
-	*head = atomic_load_explicit(&d->avail->ring[d->last_avail_idx & d->mask],
-				     memory_order_relaxed);
-	d->last_avail_idx++;
-	return 0;
-}
 
 static int walk_fail(struct mpdp_virtq_walk_err *err, enum mpdp_virtq_walk_reason reason,
 		     uint32_t id, int rc)
@@ -340,40 +226,14 @@ int mpdp_virtq_dev_walk(const struct mpdp_virtq_dev *d, uint16_t head, struct mp
 	return (int)n;
 }
 
-void mpdp_virtq_dev_push(struct mpdp_virtq_dev *d, uint16_t id, uint32_t len)
-{
-	struct mpdp_virtq_used_elem *e = &d->used->ring[d->used_idx & d->mask];
 
-	e->id = id;
-	e->len = len;
-	d->used_idx++;
-	/* (D) release: pairs with (C), the driver's acquire of used.idx. */
-	atomic_store_explicit(&d->used->idx, d->used_idx, memory_order_release);
-}
-
-bool mpdp_virtq_dev_interrupt_needed(struct mpdp_virtq_dev *d)
-{
-	uint16_t old_idx = d->signalled_idx;
-	uint16_t new_idx = d->used_idx;
-
-	/* (G): the used.idx store before the used_event/flags load; pairs with
-	 * the driver's fence (H) in drv_set_interrupt. */
-	atomic_thread_fence(memory_order_seq_cst);
-	d->signalled_idx = new_idx;
-	if (d->event_idx)
-		return mpdp_virtq_need_event(
-			atomic_load_explicit(used_event(d->avail, d->size), memory_order_relaxed),
-			new_idx, old_idx);
-	return !(atomic_load_explicit(&d->avail->flags, memory_order_relaxed) &
-		 MPDP_VIRTQ_AVAIL_F_NO_INTERRUPT);
-}
 
 bool mpdp_virtq_dev_set_notify(struct mpdp_virtq_dev *d, bool on)
 {
 	if (d->event_idx) {
 		if (!on)
 			return false; /* flags stay 0 with EVENT_IDX; the driver may still kick */
-		atomic_store_explicit(avail_event(d->used, d->size), d->last_avail_idx,
+		atomic_store_explicit(mpdp_virtq_avail_event_(d->used, d->size), d->last_avail_idx,
 				      memory_order_relaxed);
 	} else {
 		atomic_store_explicit(&d->used->flags,

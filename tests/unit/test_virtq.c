@@ -106,9 +106,9 @@ static void roundtrip(struct vq *v, unsigned int n, uint64_t cookie)
 	struct mpdp_virtq_buf bufs[64];
 	struct mpdp_virtq_walk_err err;
 	unsigned int nread = n / 2;
-	uint16_t head;
-	uint64_t c;
-	uint32_t len;
+	uint16_t head = 0;
+	uint64_t c = 0;
+	uint32_t len = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
 		sg[i].addr = GBASE + 16 * i;
