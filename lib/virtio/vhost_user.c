@@ -81,6 +81,7 @@ enum fd_rule {
 	FD_ONE,     /* exactly one */
 	FD_VRING,   /* one unless the payload's no-fd bit is set */
 	FD_REGIONS, /* one per region */
+	FD_MAYBE,   /* none or one (REM_MEM_REG: newer frontends send the fd) */
 };
 
 struct req_rule {
@@ -119,9 +120,10 @@ static const struct req_rule request_rules[MPDP_VHU_REQUEST_MAX] = {
 	[MPDP_VHU_SET_VRING_ENDIAN] = { EXACT(sizeof(struct mpdp_vhu_vring_state)), FD_NONE },
 	[MPDP_VHU_GET_CONFIG] = { RANGE(12, 12 + 256), FD_NONE },
 	[MPDP_VHU_SET_CONFIG] = { RANGE(12, 12 + 256), FD_NONE },
+	[MPDP_VHU_SET_INFLIGHT_FD] = { EXACT(24), FD_ONE }, /* mmap size, offset, 2 x u16 */
 	[MPDP_VHU_GET_MAX_MEM_SLOTS] = { EXACT(0), FD_NONE },
 	[MPDP_VHU_ADD_MEM_REG] = { EXACT(sizeof(struct mpdp_vhu_mem_reg)), FD_ONE },
-	[MPDP_VHU_REM_MEM_REG] = { EXACT(sizeof(struct mpdp_vhu_mem_reg)), FD_NONE },
+	[MPDP_VHU_REM_MEM_REG] = { EXACT(sizeof(struct mpdp_vhu_mem_reg)), FD_MAYBE },
 	[MPDP_VHU_SET_STATUS] = { EXACT(8), FD_NONE },
 	[MPDP_VHU_GET_STATUS] = { EXACT(0), FD_NONE },
 };
@@ -198,6 +200,9 @@ int mpdp_vhu_msg_check(const struct mpdp_vhu_msg *m, bool as_backend, char *err,
 		break;
 	case FD_ONE:
 		want_fds = 1;
+		break;
+	case FD_MAYBE:
+		want_fds = m->nfds <= 1 ? m->nfds : 1;
 		break;
 	case FD_VRING:
 		if (m->u.u64 & ~(uint64_t)(MPDP_VHU_VRING_IDX_MASK | MPDP_VHU_VRING_NOFD))
@@ -426,7 +431,12 @@ int mpdp_vhu_mem_map(struct mpdp_vhu_mem *mem, const struct mpdp_vhu_region *reg
 		     const int *fds, unsigned int n, bool *sealed, char *err, size_t err_size)
 {
 	bool all_sealed = true;
+	char ignored[1];
 
+	if (err == NULL) {
+		err = ignored;
+		err_size = sizeof(ignored);
+	}
 	if (mem->nregions != 0 || n == 0 || n > MPDP_VHU_MAX_REGIONS) {
 		snprintf(err, err_size, "vhost-user memory: %u regions (1..%u, into an empty table)",
 			 n, MPDP_VHU_MAX_REGIONS);
@@ -456,8 +466,18 @@ int mpdp_vhu_mem_map(struct mpdp_vhu_mem *mem, const struct mpdp_vhu_region *reg
 		int seals;
 		void *addr;
 
+		/*
+		 * Keep the frontend from cutting the file under the mapping
+		 * (SIGBUS). Seal before fstat: sealed after it, the file could
+		 * be cut in between and the size check would be stale.
+		 */
+		(void)fcntl(fds[i], F_ADD_SEALS, F_SEAL_SHRINK);
+		seals = fcntl(fds[i], F_GET_SEALS);
+		if (seals < 0 || !(seals & F_SEAL_SHRINK))
+			all_sealed = false;
+		/* end is 0 when mmap_offset + size is exactly 2^64 */
 		if (fstat(fds[i], &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
-		    (uint64_t)st.st_size < end || end > (uint64_t)SIZE_MAX) {
+		    end < r->size || (uint64_t)st.st_size < end || end > (uint64_t)SIZE_MAX) {
 			snprintf(err, err_size,
 				 "vhost-user memory: region %u: fd is not a file of at least %llu bytes",
 				 i, (unsigned long long)end);
@@ -469,11 +489,6 @@ int mpdp_vhu_mem_map(struct mpdp_vhu_mem *mem, const struct mpdp_vhu_region *reg
 		if (st.st_blksize > 0 && end % (uint64_t)st.st_blksize != 0 &&
 		    end + (uint64_t)st.st_blksize - end % (uint64_t)st.st_blksize <= (uint64_t)st.st_size)
 			map_len = end + (uint64_t)st.st_blksize - end % (uint64_t)st.st_blksize;
-		/* keep the frontend from cutting the file under the mapping (SIGBUS) */
-		(void)fcntl(fds[i], F_ADD_SEALS, F_SEAL_SHRINK);
-		seals = fcntl(fds[i], F_GET_SEALS);
-		if (seals < 0 || !(seals & F_SEAL_SHRINK))
-			all_sealed = false;
 		addr = mmap(NULL, (size_t)map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fds[i], 0);
 		if (addr == MAP_FAILED) {
 			int rc = -errno;
