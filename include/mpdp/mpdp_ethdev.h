@@ -282,6 +282,7 @@ enum mpdp_eth_event {
 	MPDP_ETH_EVENT_STARTED,
 	MPDP_ETH_EVENT_STOPPED,
 	MPDP_ETH_EVENT_CLOSED,
+	MPDP_ETH_EVENT_LINK,      /* the driver reported a link change */
 };
 typedef void (*mpdp_eth_event_cb_t)(uint16_t port, enum mpdp_eth_event event, void *arg);
 int mpdp_eth_event_callback_set(mpdp_eth_event_cb_t cb, void *arg);

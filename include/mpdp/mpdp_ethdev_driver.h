@@ -334,6 +334,14 @@ void mpdp_eth_dev_area_free(const char *port, const char *tag);
 void *mpdp_eth_dev_area(const struct mpdp_eth_dev *dev, const char *log_name, size_t min_len,
 			size_t max_len);
 
+/*
+ * Primary, any thread (a driver's control-thread callback included), never
+ * blocks: the port's link changed on its own (a peer connected or left).
+ * ethdev soon runs the driver's link_update under its lock on the control
+ * thread, publishes the slot and announces it (MPDP_ETH_EVENT_LINK).
+ */
+void mpdp_eth_dev_link_changed(struct mpdp_eth_dev *dev);
+
 /* Burst functions that return 0: for queues with nothing behind them. */
 uint16_t mpdp_eth_burst_none(void *q, struct mpdp_mbuf **pkts, uint16_t n);
 

@@ -1641,6 +1641,8 @@ int eth_table_create(void)
 	rc = mpdp_ipc_action_register("eth:fds", ipc_fds, NULL);
 	if (rc == 0 || rc == -EEXIST)
 		rc = eth_capture_primary_init();
+	if (rc == 0 || rc == -EEXIST)
+		rc = eth_link_init();
 	return rc == -EEXIST ? 0 : rc;
 }
 
@@ -1707,6 +1709,7 @@ void mpdp_dev_fini_(void)
 	else
 		(void)mpdp_ipc_action_unregister("eth:fds");
 	eth_capture_fini();
+	eth_link_fini();
 	eth.ready = 0;
 	eth.table = NULL;
 	eth.primary = 0;

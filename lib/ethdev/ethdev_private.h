@@ -111,6 +111,9 @@ void eth_fds_take(struct mpdp_ipc_msg *msg);
 /* eth_capture.c */
 void eth_capture_sync(uint16_t port);     /* this process's view and fast-path bits */
 void eth_capture_port_gone(uint16_t port);
+/* eth_link.c: mpdp_eth_dev_link_changed() (primary) */
+int eth_link_init(void);
+void eth_link_fini(void);
 int eth_capture_primary_init(void);       /* registers "eth:capture" */
 void eth_capture_fini(void);
 void eth_capture_exit(int proc_id, int pid);  /* primary: a process left */

@@ -73,6 +73,7 @@ static const char *ev_name(enum mpdp_eth_event ev)
 	case MPDP_ETH_EVENT_STARTED: return "STARTED";
 	case MPDP_ETH_EVENT_STOPPED: return "STOPPED";
 	case MPDP_ETH_EVENT_CLOSED: return "CLOSED";
+	case MPDP_ETH_EVENT_LINK: return "LINK";
 	}
 	return "?";
 }

@@ -531,6 +531,7 @@ static void vu_disconnect(struct vu_state *st, const char *why)
 		 "reconnecting every %u ms",
 		 st->name, priv->pmd->path, why, VU_RETRY_MS);
 	timer_arm(st, true);
+	mpdp_eth_dev_link_changed(st->dev); /* published by ethdev, not from here */
 }
 
 static void sock_cb(int fd, uint32_t events, void *arg)
@@ -617,6 +618,7 @@ static void timer_cb(int fd, uint32_t events, void *arg)
 	atomic_fetch_add_explicit(&pmd->connects, 1, memory_order_relaxed);
 	mpdp_log(MPDP_LOG_INFO, VIO_LOG, "%s: reconnected to %s%s", st->name, pmd->path,
 		 st->running ? ", rings running: link up" : "");
+	mpdp_eth_dev_link_changed(st->dev);
 out:
 	pthread_mutex_unlock(&st->mu);
 }
