@@ -68,7 +68,8 @@ static const char usage[] =
 	"      --mac-rewrite     set the source MAC to the transmit port's and the\n"
 	"                        destination to 02:00:00:00:00:<transmit port>\n"
 	"      --burst N         packets per receive burst (1..512, default 32)\n"
-	"      --rxd N, --txd N  descriptors per receive / transmit queue (default 1024)\n"
+	"      --rxd N, --txd N  descriptors per receive / transmit queue (default 1024,\n"
+	"                        or the nearest size a port takes)\n"
 	"      --mtu N           MTU of the ports (default: keep the port's)\n"
 	"      --mbufs N         mbufs in the pool (default: from ports, queues, descriptors)\n"
 	"      --no-other-ports  leave ports outside the mask alone (default: configure\n"
@@ -110,6 +111,7 @@ static struct {
 	int mac_rewrite;
 	unsigned int burst;
 	unsigned int rxd, txd;
+	int rxd_given, txd_given;  /* from the command line: never adjusted */
 	unsigned int mtu;
 	unsigned int mbufs;
 	int no_other_ports;
@@ -274,11 +276,13 @@ static int parse_options(int argc, char **argv)
 			if (app_parse_u64("--rxd", optarg, 1, 65535, &v) != 0)
 				return -1;
 			g.rxd = (unsigned int)v;
+			g.rxd_given = 1;
 			break;
 		case OPT_TXD:
 			if (app_parse_u64("--txd", optarg, 1, 65535, &v) != 0)
 				return -1;
 			g.txd = (unsigned int)v;
+			g.txd_given = 1;
 			break;
 		case OPT_MTU:
 			if (app_parse_u64("--mtu", optarg, 68, 9600, &v) != 0)
@@ -396,10 +400,16 @@ static int create_pool(unsigned int nb_ports)
 	return 0;
 }
 
+static unsigned int clamp_desc(unsigned int n, const struct mpdp_eth_dev_info *info)
+{
+	return n < info->min_desc ? info->min_desc : n > info->max_desc ? info->max_desc : n;
+}
+
 static int setup_port(uint16_t port)
 {
 	struct mpdp_eth_conf conf = { .mtu = (uint16_t)g.mtu, .promiscuous = 1 };
 	struct mpdp_eth_dev_info info;
+	unsigned int rxd, txd;
 	int rc;
 
 	rc = mpdp_eth_dev_info_get(port, &info);
@@ -417,10 +427,13 @@ static int setup_port(uint16_t port)
 			port, info.name, g.queues, info.max_rx_queues, info.max_tx_queues);
 		return -1;
 	}
-	if (g.rxd < info.min_desc || g.rxd > info.max_desc || g.txd < info.min_desc ||
-	    g.txd > info.max_desc) {
+	/* a default ring size the port cannot take becomes the nearest it can */
+	rxd = g.rxd_given ? g.rxd : clamp_desc(g.rxd, &info);
+	txd = g.txd_given ? g.txd : clamp_desc(g.txd, &info);
+	if (rxd < info.min_desc || rxd > info.max_desc || txd < info.min_desc ||
+	    txd > info.max_desc) {
 		app_err("port %u (%s): --rxd %u / --txd %u out of the port's range %u..%u", port,
-			info.name, g.rxd, g.txd, info.min_desc, info.max_desc);
+			info.name, rxd, txd, info.min_desc, info.max_desc);
 		return -1;
 	}
 	rc = mpdp_eth_dev_configure(port, (uint16_t)g.queues, (uint16_t)g.queues, &conf);
@@ -431,16 +444,16 @@ static int setup_port(uint16_t port)
 	}
 	g.set_up[port] = 1;
 	for (uint16_t q = 0; q < g.queues; q++) {
-		rc = mpdp_eth_rx_queue_setup(port, q, (uint16_t)g.rxd, g.pool);
+		rc = mpdp_eth_rx_queue_setup(port, q, (uint16_t)rxd, g.pool);
 		if (rc != 0) {
 			app_err("port %u (%s): receive queue %u setup (%u descriptors): %s", port,
-				info.name, q, g.rxd, err_str(rc));
+				info.name, q, rxd, err_str(rc));
 			return -1;
 		}
-		rc = mpdp_eth_tx_queue_setup(port, q, (uint16_t)g.txd);
+		rc = mpdp_eth_tx_queue_setup(port, q, (uint16_t)txd);
 		if (rc != 0) {
 			app_err("port %u (%s): transmit queue %u setup (%u descriptors): %s", port,
-				info.name, q, g.txd, err_str(rc));
+				info.name, q, txd, err_str(rc));
 			return -1;
 		}
 	}
