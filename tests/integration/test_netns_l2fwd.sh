@@ -69,6 +69,8 @@ proc_info=${2:-${MPDP_APP_PROC_INFO:-}}
 mp_worker=${3:-${MPDP_APP_MP_WORKER:-}}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 helper=$here/netns_helper.py
+# shellcheck source=proc_lib.sh
+source "$here/proc_lib.sh"
 
 say() { echo "[$(date +%H:%M:%S.%3N)] $*"; }
 
@@ -103,31 +105,6 @@ pids=()
 made_ns=()
 made_links=()
 status_ok=0
-
-# A child that has not exited (a zombie is not alive).
-alive()
-{
-	local st
-	st=$(awk '{ sub(/.*\) /, ""); print substr($0, 1, 1) }' "/proc/$1/stat" 2>/dev/null) || return 1
-	[[ -n $st && $st != Z && $st != X ]]
-}
-
-# Stop one process we started: SIGTERM (the tools stop on it as on SIGINT;
-# a background job of this shell has SIGINT ignored unless it catches it),
-# SIGKILL after 5 s.
-stop_pid()
-{
-	local p=$1 i
-	if alive "$p"; then
-		kill -TERM "$p" 2>/dev/null || true
-		for ((i = 0; i < 50; i++)); do
-			alive "$p" || break
-			sleep 0.1
-		done
-		alive "$p" && kill -KILL "$p" 2>/dev/null
-	fi
-	wait "$p" 2>/dev/null || true
-}
 
 forget()
 {

@@ -34,6 +34,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../vm/vm_lib.sh
 source "$here/../vm/vm_lib.sh"
+# shellcheck source=proc_lib.sh
+source "$here/proc_lib.sh"
 l2fwd=${1:-${MPDP_APP_L2FWD:-}}
 backend=${MPDP_VHOST_PING_BACKEND:-l2fwd}
 
@@ -72,27 +74,6 @@ bpid=
 made_ns=
 made_link=
 status_ok=0
-
-alive()
-{
-	local st
-	st=$(awk '{ sub(/.*\) /, ""); print substr($0, 1, 1) }' "/proc/$1/stat" 2>/dev/null) || return 1
-	[[ -n $st && $st != Z && $st != X ]]
-}
-
-stop_pid()
-{
-	local p=$1 i
-	if alive "$p"; then
-		kill -TERM "$p" 2>/dev/null || true
-		for ((i = 0; i < 50; i++)); do
-			alive "$p" || break
-			sleep 0.1
-		done
-		alive "$p" && kill -KILL "$p" 2>/dev/null
-	fi
-	wait "$p" 2>/dev/null || true
-}
 
 leftovers()
 {

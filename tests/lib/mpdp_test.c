@@ -200,6 +200,25 @@ int mt_done(void)
 	return 0;
 }
 
+int mt_main_cases(int argc, char **argv, const char *prefix, const struct mt_case *cases, size_t n)
+{
+	char name[64];
+
+	for (size_t i = 0; argc == 2 && i < n; i++) {
+		if (strcmp(argv[1], cases[i].name) != 0)
+			continue;
+		snprintf(name, sizeof(name), "%s%s", prefix, cases[i].name);
+		mt_init(name, cases[i].timeout_s);
+		cases[i].fn();
+		return mt_done();
+	}
+	fprintf(stderr, "usage: %s ", argv[0]);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "%s%s", i ? "|" : "", cases[i].name);
+	fprintf(stderr, "\n");
+	return 2;
+}
+
 void mt_on_exit(void (*fn)(void *arg), void *arg)
 {
 	if (nb_hooks == MAX_HOOKS)
@@ -975,6 +994,23 @@ void mt_proc_fini(struct mt_proc *p)
 	free(p->err);
 	memset(p, 0, sizeof(*p));
 	p->in_fd = p->out_fd = p->err_fd = -1;
+}
+
+void mt_expect_refused(const struct mt_env *env, struct mt_argv *a, const char *what,
+		       const char *needle)
+{
+	struct mt_proc p;
+	char left[4096];
+
+	mt_spawn(&p, "bad", a);
+	mt_expect_exit(&p, 1, 10000);
+	MT_CHECK(strstr(mt_stderr(&p), needle) != NULL, "%s: expected an error with '%s', got: %s",
+		 what, needle, mt_stderr(&p));
+	MT_CHECK(mt_stderr_lines(&p) <= 2, "%s: more than one error line: %s", what, mt_stderr(&p));
+	MT_CHECK(mt_leftovers(env->root, left, sizeof(left)) == 0, "%s: left behind: %s", what,
+		 left);
+	mt_argv_fini(a);
+	mt_proc_fini(&p);
 }
 
 /* ---- parsers -------------------------------------------------------------------- */

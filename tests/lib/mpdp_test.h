@@ -48,6 +48,21 @@ void mt_init(const char *name, unsigned int timeout_s);
 /* End the test: checks and removes the environments; returns the exit code. */
 int mt_done(void);
 
+/* One case of a test program of cases: fn runs in at most timeout_s. */
+struct mt_case {
+	const char *name;
+	void (*fn)(void);
+	unsigned int timeout_s;
+};
+
+/*
+ * main() of a test program of cases, `prog CASE`: runs the case named
+ * argv[1] between mt_init() (its name: prefix followed by the case name)
+ * and mt_done(), whose exit code it returns. Anything else: prints the
+ * usage (the case names) and returns 2.
+ */
+int mt_main_cases(int argc, char **argv, const char *prefix, const struct mt_case *cases, size_t n);
+
 /* Path from a required environment variable (meson passes helper paths). */
 const char *mt_getenv_path(const char *var);
 
@@ -250,6 +265,15 @@ void mt_expect_exit(struct mt_proc *p, int code, int timeout_ms);
 
 /* Kill (SIGKILL) if still running, reap, release the buffers. */
 void mt_proc_fini(struct mt_proc *p);
+
+/*
+ * Run the program of a, which must refuse its command line: it must exit 1
+ * within 10 s with needle in its stderr, in at most two lines, and leave
+ * nothing in env's runtime directory (what names it in the messages).
+ * Frees a.
+ */
+void mt_expect_refused(const struct mt_env *env, struct mt_argv *a, const char *what,
+		       const char *needle);
 
 /* ---- small parsers ------------------------------------------------------- */
 

@@ -680,6 +680,172 @@ void mh_cmd_xstat(const char *name, const char *xname)
 	mh_say_err(-ENOENT, "no xstat %s", xname);
 }
 
+uint64_t mh_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+unsigned long mh_num(const char *s)
+{
+	return strtoul(s, NULL, 0);
+}
+
+void mh_cmd_ports(void)
+{
+	char list[1024] = "";
+	size_t len = 0;
+	unsigned int n = 0;
+	uint16_t p;
+
+	for (p = mpdp_eth_port_next(0); p < MPDP_MAX_PORTS; p = mpdp_eth_port_next(p + 1)) {
+		struct mpdp_eth_dev_info info;
+
+		if (mpdp_eth_dev_info_get(p, &info) != 0)
+			continue;
+		n++;
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s:%u:%d",
+					len ? "," : "", info.name, p, info.available);
+		if (len >= sizeof(list))
+			break;
+	}
+	mh_say("OK n=%u list=%s", n, n ? list : "-");
+}
+
+void mh_cmd_info(const char *name)
+{
+	struct mpdp_eth_dev_info i;
+	char mac[MPDP_ETHER_ADDR_FMT_SIZE];
+	uint16_t p;
+	int rc;
+
+	if (mh_port_of(name, &p) != 0)
+		return;
+	rc = mpdp_eth_dev_info_get(p, &i);
+	if (rc != 0) {
+		mh_say_err(rc, "info %s", name);
+		return;
+	}
+	mpdp_ether_addr_format(mac, sizeof(mac), &i.mac);
+	mh_say("OK port=%u driver=%s state=%s available=%d link=%s speed=%u rxq=%u txq=%u maxq=%u "
+	       "mindesc=%u maxdesc=%u mac=%s",
+	       p, i.driver, mpdp_eth_state_name(i.state), i.available, i.link.up ? "up" : "down",
+	       i.link.speed_mbps, i.nb_rx_queues, i.nb_tx_queues, i.max_rx_queues, i.min_desc,
+	       i.max_desc, mac);
+}
+
+void mh_cmd_pool(const char *name, unsigned int n, unsigned int room)
+{
+	struct mpdp_mempool *mp = mpdp_mempool_lookup(name, NULL);
+	int err = 0;
+
+	if (mp == NULL)
+		mp = mpdp_mbuf_pool_create(name, n, 32, 0, (uint16_t)room, NULL, &err);
+	if (mp == NULL)
+		mh_say_err(err, "pool %s", name);
+	else
+		mh_say("OK id=%u", mp->id);
+}
+
+void mh_cmd_inuse(const char *pool)
+{
+	struct mpdp_mempool *mp = mh_pool_of(pool);
+
+	if (mp != NULL)
+		mh_say("OK in_use=%u", mpdp_mempool_in_use_count(mp));
+}
+
+void mh_cmd_setup(const char *name, uint16_t nrx, uint16_t ntx, const char *pool)
+{
+	struct mpdp_mempool *mp = mh_pool_of(pool);
+	uint16_t p;
+	int rc;
+
+	if (mp == NULL || mh_port_of(name, &p) != 0)
+		return;
+	rc = mpdp_eth_dev_configure(p, nrx, ntx, NULL);
+	for (uint16_t q = 0; rc == 0 && q < nrx; q++)
+		rc = mpdp_eth_rx_queue_setup(p, q, 0, mp);
+	for (uint16_t q = 0; rc == 0 && q < ntx; q++)
+		rc = mpdp_eth_tx_queue_setup(p, q, 0);
+	if (rc == 0)
+		rc = mpdp_eth_dev_start(p);
+	if (rc != 0)
+		mh_say_err(rc, "setup %s", name);
+	else
+		mh_say("OK port=%u", p);
+}
+
+void mh_cmd_stats(const char *name, int oerrors)
+{
+	struct mpdp_eth_stats st;
+	char extra[64] = "";
+	uint16_t p;
+	int rc;
+
+	if (mh_port_of(name, &p) != 0)
+		return;
+	rc = mpdp_eth_stats_get(p, &st);
+	if (rc != 0) {
+		mh_say_err(rc, "stats %s", name);
+		return;
+	}
+	if (oerrors)
+		snprintf(extra, sizeof(extra), " oerrors=%" PRIu64, st.oerrors);
+	mh_say("OK ipackets=%" PRIu64 " ibytes=%" PRIu64 " opackets=%" PRIu64 " obytes=%" PRIu64
+	       " ierrors=%" PRIu64 "%s nombuf=%" PRIu64,
+	       st.ipackets, st.ibytes, st.opackets, st.obytes, st.ierrors, extra, st.rx_nombuf);
+}
+
+static int count_mz(const struct mpdp_memzone *mz, void *arg)
+{
+	(void)mz;
+	(void)arg;
+	return 0;
+}
+
+int mh_port_cmd(int argc, char **argv)
+{
+	const char *c = argv[0];
+	uint16_t p;
+
+	if (strcmp(c, "ports") == 0 && argc == 1) {
+		mh_cmd_ports();
+	} else if (strcmp(c, "info") == 0 && argc == 2) {
+		mh_cmd_info(argv[1]);
+	} else if (strcmp(c, "pool") == 0 && argc == 3) {
+		mh_cmd_pool(argv[1], (unsigned int)mh_num(argv[2]), MPDP_MBUF_DEFAULT_BUF_SIZE);
+	} else if (strcmp(c, "inuse") == 0 && argc == 2) {
+		mh_cmd_inuse(argv[1]);
+	} else if (strcmp(c, "setup") == 0 && argc == 5) {
+		mh_cmd_setup(argv[1], (uint16_t)mh_num(argv[2]), (uint16_t)mh_num(argv[3]),
+			     argv[4]);
+	} else if ((strcmp(c, "stop") == 0 || strcmp(c, "close") == 0) && argc == 2) {
+		if (mh_port_of(argv[1], &p) == 0)
+			mh_reply(c[0] == 's' ? mpdp_eth_dev_stop(p) : mpdp_eth_dev_close(p), c);
+	} else if (strcmp(c, "hotplug") == 0 && argc == 2) {
+		int rc = mpdp_eth_dev_hotplug_add(argv[1], &p);
+
+		if (rc != 0)
+			mh_say_err(rc, "hotplug %s", argv[1]);
+		else
+			mh_say("OK port=%u", p);
+	} else if ((strcmp(c, "claim") == 0 || strcmp(c, "release") == 0) && argc == 4) {
+		mh_cmd_queue(c, argv[1], argv[2], argv[3]);
+	} else if (strcmp(c, "stats") == 0 && argc == 2) {
+		mh_cmd_stats(argv[1], 0);
+	} else if (strcmp(c, "xstat") == 0 && argc == 3) {
+		mh_cmd_xstat(argv[1], argv[2]);
+	} else if (strcmp(c, "memzones") == 0 && argc == 1) {
+		mh_say("OK n=%d", mpdp_memzone_walk(count_mz, NULL));
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 int mh_shell_main(int argc, char **argv, const char *usage, mh_extra_cmd_t cmd)
 {
 	const char *sub = mh_subcommand(argc, argv);

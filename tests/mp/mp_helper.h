@@ -109,6 +109,36 @@ void mh_cmd_queue(const char *verb, const char *name, const char *dir, const cha
 /* xstat NAME XNAME: "OK value=N", or ERR. */
 void mh_cmd_xstat(const char *name, const char *xname);
 
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t mh_now_ns(void);
+/* A number argument (decimal, 0x hex or 0 octal); 0 when it is none. */
+unsigned long mh_num(const char *s);
+
+/* ports: "OK n= list=NAME:ID:AVAILABLE,..." ("-" when there is none). */
+void mh_cmd_ports(void);
+/* info NAME: "OK port= driver= state= available= link= speed= rxq= txq= maxq=
+ * mindesc= maxdesc= mac=", or ERR. */
+void mh_cmd_info(const char *name);
+/* pool NAME N: mbuf pool of n with data room room, looked up when it exists:
+ * "OK id=", or ERR. */
+void mh_cmd_pool(const char *name, unsigned int n, unsigned int room);
+/* inuse POOL: "OK in_use=", or ERR. */
+void mh_cmd_inuse(const char *pool);
+/* setup NAME NRX NTX POOL: configure, set up every queue (default
+ * descriptors), start: "OK port=", or ERR. */
+void mh_cmd_setup(const char *name, uint16_t nrx, uint16_t ntx, const char *pool);
+/* stats NAME: "OK ipackets= ibytes= opackets= obytes= ierrors= [oerrors=]
+ * nombuf=" (oerrors= when oerrors is true), or ERR. */
+void mh_cmd_stats(const char *name, int oerrors);
+
+/*
+ * The port commands of drv_shell.c, for a shell's extra(): ports, info,
+ * pool NAME N, inuse, setup, stop, close, hotplug DEVARGS (port=), claim,
+ * release, stats, xstat and memzones (n=). Returns 1 when it handled the
+ * command, else 0.
+ */
+int mh_port_cmd(int argc, char **argv);
+
 /*
  * main() of a shell program: checks that the sub-command is "shell" (else
  * prints usage and returns 2), starts the runtime (mpdp_init() with the

@@ -54,6 +54,7 @@
 #include <mpdp/mpdp.h>
 #include <mpdp/mpdp_ethdev.h>
 
+#include "drv_frames.h"
 #include "mp_helper.h"
 
 #ifdef AFP_SHELL_B
@@ -75,11 +76,6 @@ static const char usage[] = "\nafter \"--\": shell\n";
 
 static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-
-static unsigned long num(const char *s)
-{
-	return strtoul(s, NULL, 0);
-}
 
 static uint64_t now_ms(void)
 {
@@ -325,86 +321,41 @@ static void cmd_rx(const char *name, uint16_t first_q, uint16_t nq, unsigned int
 
 /* ------------------------------------------------------------ transmit */
 
-/* A packet of the frame in buf, as one mbuf or a chain of segsz-byte segments. */
-static struct mpdp_mbuf *pkt_make(struct mpdp_mempool *mp, const uint8_t *buf, uint32_t len,
-				  uint32_t segsz)
-{
-	struct mpdp_mbuf *head = NULL;
-	uint32_t off = 0;
-
-	if (segsz == 0)
-		segsz = len;
-	while (off < len) {
-		uint32_t k = len - off < segsz ? len - off : segsz;
-		struct mpdp_mbuf *s = mpdp_mbuf_alloc(mp);
-		char *d;
-
-		if (s == NULL || (d = mpdp_mbuf_append(s, (uint16_t)k)) == NULL) {
-			mpdp_mbuf_free(s);
-			mpdp_mbuf_free(head);
-			return NULL;
-		}
-		memcpy(d, buf + off, k);
-		if (head == NULL)
-			head = s;
-		else if (mpdp_mbuf_chain(head, s) != 0) {
-			mpdp_mbuf_free(s);
-			mpdp_mbuf_free(head);
-			return NULL;
-		}
-		off += k;
-	}
-	return head;
-}
-
 static uint8_t txbuf[FRAME_MAX];
+
+struct tx_frames {
+	struct mpdp_mempool *mp;
+	uint32_t tag, size;
+	unsigned int flows, segsz;
+};
+
+/* Frame seq (frame_gen()) as a packet of segsz-byte segments (0: one). */
+static struct mpdp_mbuf *tx_make(uint64_t seq, void *arg)
+{
+	const struct tx_frames *f = arg;
+	uint32_t len = frame_gen(txbuf, f->tag, (uint32_t)seq, frame_size(f->size, (uint32_t)seq),
+				 f->flows);
+
+	return df_pkt(f->mp, txbuf, len, f->segsz);
+}
 
 static void cmd_tx(const char *name, uint16_t q, unsigned int n, unsigned int size,
 		   const char *pool, uint32_t tag, unsigned int flows, unsigned int segsz)
 {
-	struct mpdp_mempool *mp = mh_pool_of(pool);
-	struct mpdp_mbuf *m[BURST];
-	unsigned int sent = 0, have = 0;
-	uint64_t bytes = 0, deadline = 0;
+	struct tx_frames f = {
+		.mp = mh_pool_of(pool), .tag = tag, .size = size, .flows = flows, .segsz = segsz
+	};
+	unsigned int sent;
+	uint64_t bytes;
 	uint16_t p;
 
-	if (mp == NULL || mh_port_of(name, &p) != 0)
+	if (f.mp == NULL || mh_port_of(name, &p) != 0)
 		return;
 	if ((size != 0 && (size < 60 || size > FRAME_MAX)) || n > SEQ_MAX) {
 		mh_say_err(-EINVAL, "size %u, n %u", size, n);
 		return;
 	}
-	while (sent < n) {
-		while (have < BURST && sent + have < n) {
-			uint32_t seq = sent + have;
-			uint32_t len = frame_gen(txbuf, tag, seq, frame_size(size, seq), flows);
-
-			m[have] = pkt_make(mp, txbuf, len, segsz);
-			if (m[have] == NULL)
-				break;
-			have++;
-		}
-		uint16_t k = mpdp_eth_tx_burst(p, q, m, (uint16_t)have);
-
-		for (uint16_t i = 0; i < k; i++)
-			bytes += frame_size(size, sent + i);
-		sent += k;
-		memmove(m, m + k, (have - k) * sizeof(m[0]));
-		have -= k;
-		if (k == 0) {
-			uint64_t now = now_ms();
-
-			if (deadline == 0)
-				deadline = now + 3000;
-			else if (now > deadline)
-				break;
-			usleep(200);
-		} else {
-			deadline = 0;
-		}
-	}
-	for (unsigned int i = 0; i < have; i++)
-		mpdp_mbuf_free(m[i]);
+	sent = df_tx(p, q, n, tx_make, &f, &bytes);
 	mh_say("OK sent=%u bytes=%" PRIu64, sent, bytes);
 }
 
@@ -438,21 +389,6 @@ static void cmd_info(const char *name, int update)
 	       i.link.speed_mbps, i.link.full_duplex ? "full" : "half", i.mtu, i.min_mtu, i.max_mtu,
 	       i.promiscuous, i.nb_rx_queues, i.nb_tx_queues, i.max_rx_queues, i.min_desc,
 	       i.max_desc, mac);
-}
-
-static void cmd_pool(const char *name, unsigned int n, unsigned int room)
-{
-	struct mpdp_mempool *mp = mpdp_mempool_lookup(name, NULL);
-	int err = 0;
-
-	if (room == 0)
-		room = MPDP_MBUF_DEFAULT_BUF_SIZE;
-	if (mp == NULL)
-		mp = mpdp_mbuf_pool_create(name, n, 32, 0, (uint16_t)room, NULL, &err);
-	if (mp == NULL)
-		mh_say_err(err, "pool %s", name);
-	else
-		mh_say("OK id=%u", mp->id);
 }
 
 static void cmd_setup(const char *name, uint16_t nrx, uint16_t ntx, const char *pool, uint16_t desc,
@@ -510,15 +446,15 @@ static int shell_cmd(int argc, char **argv)
 	uint16_t p;
 
 	if (strcmp(c, "pool") == 0 && argc == 4) {
-		cmd_pool(argv[1], (unsigned int)num(argv[2]), (unsigned int)num(argv[3]));
-	} else if (strcmp(c, "inuse") == 0 && argc == 2) {
-		struct mpdp_mempool *mp = mh_pool_of(argv[1]);
+		unsigned int room = (unsigned int)mh_num(argv[3]);
 
-		if (mp != NULL)
-			mh_say("OK in_use=%u", mpdp_mempool_in_use_count(mp));
+		mh_cmd_pool(argv[1], (unsigned int)mh_num(argv[2]),
+			    room != 0 ? room : MPDP_MBUF_DEFAULT_BUF_SIZE);
+	} else if (strcmp(c, "inuse") == 0 && argc == 2) {
+		mh_cmd_inuse(argv[1]);
 	} else if (strcmp(c, "setup") == 0 && (argc == 6 || argc == 7)) {
-		cmd_setup(argv[1], (uint16_t)num(argv[2]), (uint16_t)num(argv[3]), argv[4],
-			  (uint16_t)num(argv[5]), (uint16_t)num(argv[argc == 7 ? 6 : 5]));
+		cmd_setup(argv[1], (uint16_t)mh_num(argv[2]), (uint16_t)mh_num(argv[3]), argv[4],
+			  (uint16_t)mh_num(argv[5]), (uint16_t)mh_num(argv[argc == 7 ? 6 : 5]));
 	} else if ((strcmp(c, "start") == 0 || strcmp(c, "stop") == 0 || strcmp(c, "close") == 0) &&
 		   argc == 2) {
 		if (mh_port_of(argv[1], &p) == 0)
@@ -530,22 +466,22 @@ static int shell_cmd(int argc, char **argv)
 		cmd_info(argv[1], c[0] == 'l');
 	} else if (strcmp(c, "promisc") == 0 && argc == 3) {
 		if (mh_port_of(argv[1], &p) == 0)
-			mh_reply(mpdp_eth_promiscuous_set(p, (int)num(argv[2])), c);
+			mh_reply(mpdp_eth_promiscuous_set(p, (int)mh_num(argv[2])), c);
 	} else if (strcmp(c, "mtu") == 0 && argc == 3) {
 		if (mh_port_of(argv[1], &p) == 0)
-			mh_reply(mpdp_eth_mtu_set(p, (uint16_t)num(argv[2])), c);
+			mh_reply(mpdp_eth_mtu_set(p, (uint16_t)mh_num(argv[2])), c);
 	} else if ((strcmp(c, "claim") == 0 || strcmp(c, "release") == 0) && argc == 4) {
 		mh_cmd_queue(c, argv[1], argv[2], argv[3]);
 	} else if (strcmp(c, "tx") == 0 && argc == 9) {
-		cmd_tx(argv[1], (uint16_t)num(argv[2]), (unsigned int)num(argv[3]),
-		       (unsigned int)num(argv[4]), argv[5], (uint32_t)num(argv[6]),
-		       (unsigned int)num(argv[7]), (unsigned int)num(argv[8]));
+		cmd_tx(argv[1], (uint16_t)mh_num(argv[2]), (unsigned int)mh_num(argv[3]),
+		       (unsigned int)mh_num(argv[4]), argv[5], (uint32_t)mh_num(argv[6]),
+		       (unsigned int)mh_num(argv[7]), (unsigned int)mh_num(argv[8]));
 	} else if (strcmp(c, "rx") == 0 && argc == 6) {
-		cmd_rx(argv[1], (uint16_t)num(argv[2]), 1, (unsigned int)num(argv[3]),
-		       (unsigned int)num(argv[4]), (uint32_t)num(argv[5]));
+		cmd_rx(argv[1], (uint16_t)mh_num(argv[2]), 1, (unsigned int)mh_num(argv[3]),
+		       (unsigned int)mh_num(argv[4]), (uint32_t)mh_num(argv[5]));
 	} else if (strcmp(c, "rxq") == 0 && argc == 6) {
-		cmd_rx(argv[1], 0, (uint16_t)num(argv[2]), (unsigned int)num(argv[3]),
-		       (unsigned int)num(argv[4]), (uint32_t)num(argv[5]));
+		cmd_rx(argv[1], 0, (uint16_t)mh_num(argv[2]), (unsigned int)mh_num(argv[3]),
+		       (unsigned int)mh_num(argv[4]), (uint32_t)mh_num(argv[5]));
 	} else if (strcmp(c, "stats") == 0 && argc == 2) {
 		cmd_stats(argv[1]);
 	} else if (strcmp(c, "xstat") == 0 && argc == 3) {

@@ -312,21 +312,11 @@ static void test_mp(void)
 static void expect_refused(const struct mt_env *env, const char *vdev, const char *needle)
 {
 	struct mt_argv a;
-	struct mt_proc p;
-	char left[4096];
 
 	mt_argv_init(&a, bin("MPDP_TEST_VH_A"));
 	mt_argv_runtime(&a, env, "primary", 0);
 	mt_argv_add(&a, "--mem", "16M", "--no-pci", "--vdev", vdev, "--", "shell", NULL);
-	mt_spawn(&p, "bad", &a);
-	mt_expect_exit(&p, 1, T);
-	MT_CHECK(strstr(mt_stderr(&p), needle) != NULL, "%s: expected an error with '%s', got: %s",
-		 vdev, needle, mt_stderr(&p));
-	MT_CHECK(mt_stderr_lines(&p) <= 2, "%s: more than one error line: %s", vdev, mt_stderr(&p));
-	MT_CHECK(mt_leftovers(env->root, left, sizeof(left)) == 0, "%s: left behind: %s", vdev,
-		 left);
-	mt_argv_fini(&a);
-	mt_proc_fini(&p);
+	mt_expect_refused(env, &a, vdev, needle);
 }
 
 static void test_devargs(void)
@@ -576,11 +566,7 @@ static void test_qemu(void)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-		unsigned int timeout_s;
-	} cases[] = {
+	static const struct mt_case cases[] = {
 		{ "devargs", test_devargs, 90 },
 		{ "hostile", test_hostile, 150 },
 		{ "testpmd", test_testpmd, 120 },
@@ -591,18 +577,6 @@ int main(int argc, char **argv)
 		{ "qemu", test_qemu, 200 },
 		{ "virtio_user", test_virtio_user, 90 },
 	};
-	char name[64];
 
-	for (unsigned int i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (strcmp(argv[1], cases[i].name) != 0)
-			continue;
-		snprintf(name, sizeof(name), "vhost_%s", cases[i].name);
-		mt_init(name, cases[i].timeout_s);
-		cases[i].fn();
-		return mt_done();
-	}
-	fprintf(stderr, "usage: %s devargs|hostile|testpmd|testpmd_nomrg|testpmd_restart|"
-			"testpmd_client|mp|qemu|virtio_user\n",
-		argv[0]);
-	return 2;
+	return mt_main_cases(argc, argv, "vhost_", cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -237,21 +237,11 @@ static void loop_check(struct mt_proc *p, unsigned int q, unsigned int n, unsign
 static void expect_refused(const struct mt_env *env, const char *vdev, const char *needle)
 {
 	struct mt_argv a;
-	struct mt_proc p;
-	char left[4096];
 
 	mt_argv_init(&a, vio_a());
 	mt_argv_runtime(&a, env, "primary", 0);
 	mt_argv_add(&a, "--mem", "16M", "--no-pci", "--vdev", vdev, "--", "shell", NULL);
-	mt_spawn(&p, "bad", &a);
-	mt_expect_exit(&p, 1, T);
-	MT_CHECK(strstr(mt_stderr(&p), needle) != NULL, "%s: expected an error with '%s', got: %s",
-		 vdev, needle, mt_stderr(&p));
-	MT_CHECK(mt_stderr_lines(&p) <= 2, "%s: more than one error line: %s", vdev, mt_stderr(&p));
-	MT_CHECK(mt_leftovers(env->root, left, sizeof(left)) == 0, "%s: left behind: %s", vdev,
-		 left);
-	mt_argv_fini(&a);
-	mt_proc_fini(&p);
+	mt_expect_refused(env, &a, vdev, needle);
 }
 
 static void test_devargs(void)
@@ -603,27 +593,13 @@ static void test_liar(void)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-		unsigned int timeout_s;
-	} cases[] = {
+	static const struct mt_case cases[] = {
 		{ "devargs", test_devargs, 90 },
 		{ "loop", test_loop, 150 },
 		{ "reconnect", test_reconnect, 150 },
 		{ "mp", test_mp, 150 },
 		{ "liar", test_liar, 60 },
 	};
-	char name[64];
 
-	for (unsigned int i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (strcmp(argv[1], cases[i].name) != 0)
-			continue;
-		snprintf(name, sizeof(name), "test_virtio %s", cases[i].name);
-		mt_init(name, cases[i].timeout_s);
-		cases[i].fn();
-		return mt_done();
-	}
-	fprintf(stderr, "usage: %s devargs|loop|reconnect|mp|liar\n", argv[0]);
-	return 2;
+	return mt_main_cases(argc, argv, "test_virtio ", cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -37,15 +37,13 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <mpdp/mpdp.h>
 #include <mpdp/mpdp_ethdev.h>
 
+#include "drv_frames.h"
 #include "mp_helper.h"
 
 #ifdef VIO_SHELL_B
@@ -58,111 +56,7 @@ void vio_shell_b_padding(void)
 }
 #endif
 
-#define VS_BURST 32
-#define VS_HDR   12
-#define VS_MAX   9000
-
 static const char usage[] = "\nafter \"--\": shell\n";
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static unsigned long num(const char *s)
-{
-	return strtoul(s, NULL, 0);
-}
-
-static uint8_t pattern(uint64_t seq, unsigned int i)
-{
-	return (uint8_t)(seq * 7 + i);
-}
-
-static void frame_fill(uint8_t *d, unsigned int size, uint32_t tag, uint64_t seq)
-{
-	memcpy(d, &tag, 4);
-	memcpy(d + 4, &seq, 8);
-	for (unsigned int i = VS_HDR; i < size; i++)
-		d[i] = pattern(seq, i);
-}
-
-/* A frame as one mbuf, or a chain of seg-byte segments (seg 0: one). */
-static struct mpdp_mbuf *frame_make(struct mpdp_mempool *mp, unsigned int size, unsigned int seg,
-				    uint32_t tag, uint64_t seq)
-{
-	static uint8_t buf[VS_MAX];
-	struct mpdp_mbuf *head = NULL, *last = NULL;
-	unsigned int off = 0;
-
-	frame_fill(buf, size, tag, seq);
-	if (seg == 0)
-		seg = size;
-	while (off < size) {
-		unsigned int k = size - off < seg ? size - off : seg;
-		struct mpdp_mbuf *m = mpdp_mbuf_alloc(mp);
-		char *d;
-
-		if (m == NULL)
-			goto err;
-		d = k <= mpdp_mbuf_tailroom(m) ? mpdp_mbuf_append(m, (uint16_t)k) : NULL;
-		if (d == NULL) {
-			mpdp_mbuf_free(m);
-			goto err;
-		}
-		memcpy(d, buf + off, k);
-		if (head == NULL) {
-			head = m;
-		} else {
-			last->next = mpdp_shm_off(m);
-			head->nb_segs++;
-			head->pkt_len += k;
-		}
-		last = m;
-		off += k;
-	}
-	return head;
-err:
-	mpdp_mbuf_free(head);
-	return NULL;
-}
-
-static void cmd_pool(const char *name, unsigned int n, unsigned int room)
-{
-	struct mpdp_mempool *mp = mpdp_mempool_lookup(name, NULL);
-	int err = 0;
-
-	if (mp == NULL)
-		mp = mpdp_mbuf_pool_create(name, n, 32, 0, (uint16_t)room, NULL, &err);
-	if (mp == NULL)
-		mh_say_err(err, "pool %s", name);
-	else
-		mh_say("OK id=%u", mp->id);
-}
-
-static void cmd_setup(const char *name, uint16_t nrx, uint16_t ntx, const char *pool)
-{
-	struct mpdp_mempool *mp = mh_pool_of(pool);
-	uint16_t p;
-	int rc;
-
-	if (mp == NULL || mh_port_of(name, &p) != 0)
-		return;
-	rc = mpdp_eth_dev_configure(p, nrx, ntx, NULL);
-	for (uint16_t q = 0; rc == 0 && q < nrx; q++)
-		rc = mpdp_eth_rx_queue_setup(p, q, 0, mp);
-	for (uint16_t q = 0; rc == 0 && q < ntx; q++)
-		rc = mpdp_eth_tx_queue_setup(p, q, 0);
-	if (rc == 0)
-		rc = mpdp_eth_dev_start(p);
-	if (rc != 0)
-		mh_say_err(rc, "setup %s", name);
-	else
-		mh_say("OK port=%u", p);
-}
 
 static void cmd_link(const char *name)
 {
@@ -182,150 +76,80 @@ static void cmd_link(const char *name)
 		       link.speed_mbps);
 }
 
-static void cmd_tx(const char *name, uint16_t q, unsigned int n, unsigned int size,
-		   const char *pool, uint32_t tag, unsigned int seg)
+/*
+ * Check one received frame: size bytes from port p, tag, seq *next
+ * (UINT64_MAX: any), the pattern. *next becomes the seq after the frame's
+ * when its header could be read.
+ */
+static int frame_ok(const struct mpdp_mbuf *m, uint16_t p, uint32_t tag, unsigned int size,
+		    uint64_t *next)
 {
-	struct mpdp_mempool *mp = mh_pool_of(pool);
-	struct mpdp_mbuf *m[VS_BURST];
-	unsigned int sent = 0, have = 0;
-	uint64_t bytes = 0, deadline = 0;
-	uint16_t p;
+	static uint8_t buf[DF_MAX];
+	uint64_t seq, want = *next;
+	uint32_t t;
 
-	if (mp == NULL || mh_port_of(name, &p) != 0)
-		return;
-	if (size < VS_HDR || size > VS_MAX) {
-		mh_say_err(-EINVAL, "size %u", size);
-		return;
-	}
-	while (sent < n) {
-		while (have < VS_BURST && sent + have < n) {
-			m[have] = frame_make(mp, size, seg, tag, sent + have);
-			if (m[have] == NULL)
-				break;
-			have++;
-		}
-		uint16_t k = mpdp_eth_tx_burst(p, q, m, (uint16_t)have);
+	if (m->pkt_len != size || m->port != p || df_read(m, buf, sizeof(buf), &t, &seq) == 0)
+		return 0;
+	*next = seq + 1;
+	return t == tag && (want == UINT64_MAX || seq == want) && df_pattern_ok(buf, size, seq);
+}
 
-		sent += k;
-		bytes += (uint64_t)k * size;
-		memmove(m, m + k, (have - k) * sizeof(m[0]));
-		have -= k;
-		if (k == 0) {
-			uint64_t now = now_ns();
+/* What rx and echo count: frames in order from next (UINT64_MAX: the first seen). */
+struct rx_count {
+	uint32_t tag;
+	uint16_t port;
+	unsigned int size, bad, segs;
+	uint64_t bytes, next, first;
+};
 
-			if (deadline == 0)
-				deadline = now + 3000000000ull;
-			else if (now > deadline)
-				break;
-			usleep(200);
-		} else {
-			deadline = 0;
-		}
-	}
-	for (unsigned int i = 0; i < have; i++)
-		mpdp_mbuf_free(m[i]);
-	mh_say("OK sent=%u bytes=%" PRIu64, sent, bytes);
+static void rx_one(const struct mpdp_mbuf *m, unsigned int index, void *arg)
+{
+	struct rx_count *c = arg;
+	uint64_t want = c->next;
+
+	(void)index;
+	c->bytes += m->pkt_len;
+	c->segs += m->nb_segs;
+	if (!frame_ok(m, c->port, c->tag, c->size, &c->next))
+		c->bad++;
+	if (want == UINT64_MAX && c->next != UINT64_MAX)
+		c->first = c->next - 1; /* the first frame with a header */
 }
 
 static void cmd_rx(const char *name, uint16_t q, unsigned int n, unsigned int timeout_ms,
 		   uint32_t tag, unsigned int size)
 {
-	static uint8_t buf[VS_MAX];
-	struct mpdp_mbuf *m[VS_BURST];
-	unsigned int got = 0, bad = 0, segs = 0;
-	uint64_t bytes = 0, deadline, next = UINT64_MAX, first = 0;
-	uint16_t p;
+	struct rx_count c = { .tag = tag, .size = size, .next = UINT64_MAX };
+	unsigned int got;
 
-	if (mh_port_of(name, &p) != 0)
+	if (mh_port_of(name, &c.port) != 0)
 		return;
-	deadline = now_ns() + (uint64_t)timeout_ms * 1000000ull;
-	while (got < n) {
-		unsigned int want = n - got < VS_BURST ? n - got : VS_BURST;
-		uint16_t k = mpdp_eth_rx_burst(p, q, m, (uint16_t)want);
-
-		for (uint16_t i = 0; i < k; i++) {
-			uint32_t len = m[i]->pkt_len, t;
-			uint64_t seq;
-
-			bytes += len;
-			segs += m[i]->nb_segs;
-			if (len != size || len > VS_MAX || m[i]->port != p ||
-			    mpdp_mbuf_copy_out(m[i], 0, buf, len) != len) {
-				bad++;
-				continue;
-			}
-			memcpy(&t, buf, 4);
-			memcpy(&seq, buf + 4, 8);
-			if (next == UINT64_MAX)
-				next = first = seq;
-			if (t != tag || seq != next) {
-				bad++;
-				next = seq + 1;
-				continue;
-			}
-			next++;
-			for (unsigned int j = VS_HDR; j < len; j++)
-				if (buf[j] != pattern(seq, j)) {
-					bad++;
-					break;
-				}
-		}
-		for (uint16_t i = 0; i < k; i++)
-			mpdp_mbuf_free(m[i]);
-		got += k;
-		if (k == 0) {
-			if (now_ns() > deadline)
-				break;
-			usleep(200);
-		}
-	}
-	mh_say("OK received=%u bytes=%" PRIu64 " bad=%u segs=%u first=%" PRIu64, got, bytes, bad,
-	       segs, first);
-}
-
-/* Check one received frame against the pattern; next is the seq expected. */
-static int frame_ok(struct mpdp_mbuf *m, uint16_t p, uint32_t tag, unsigned int size,
-		    uint64_t *next)
-{
-	static uint8_t buf[VS_MAX];
-	uint32_t len = m->pkt_len, t;
-	uint64_t seq;
-
-	if (len != size || len > VS_MAX || m->port != p ||
-	    mpdp_mbuf_copy_out(m, 0, buf, len) != len)
-		return 0;
-	memcpy(&t, buf, 4);
-	memcpy(&seq, buf + 4, 8);
-	if (t != tag || seq != *next) {
-		*next = seq + 1;
-		return 0;
-	}
-	(*next)++;
-	for (unsigned int j = VS_HDR; j < len; j++)
-		if (buf[j] != pattern(seq, j))
-			return 0;
-	return 1;
+	got = df_rx(c.port, q, n, timeout_ms, rx_one, &c);
+	mh_say("OK received=%u bytes=%" PRIu64 " bad=%u segs=%u first=%" PRIu64, got, c.bytes,
+	       c.bad, c.segs, c.first);
 }
 
 static void cmd_echo(const char *name, uint16_t q, unsigned int n, unsigned int size,
 		     const char *pool, uint32_t tag, unsigned int seg)
 {
 	struct mpdp_mempool *mp = mh_pool_of(pool);
-	struct mpdp_mbuf *m[VS_BURST];
-	unsigned int sent = 0, got = 0, bad = 0, segs = 0, have = 0;
-	uint64_t bytes = 0, next = 0, last = now_ns();
+	struct rx_count c = { .tag = tag, .size = size, .next = 0 };
+	struct mpdp_mbuf *m[DF_BURST];
+	unsigned int sent = 0, got = 0, have = 0;
+	uint64_t last = mh_now_ns();
 	uint16_t p;
 
 	if (mp == NULL || mh_port_of(name, &p) != 0)
 		return;
-	if (size < VS_HDR || size > VS_MAX) {
+	c.port = p;
+	if (size < DF_HDR || size > DF_MAX) {
 		mh_say_err(-EINVAL, "size %u", size);
 		return;
 	}
-	while (got < n && now_ns() - last < 5000000000ull) {
+	while (got < n && mh_now_ns() - last < 5000000000ull) {
 		/* transmit while fewer than 128 are out */
-		while (have < VS_BURST && sent + have < n && sent + have - got < 64) {
-			m[have] = frame_make(mp, size, seg, tag, sent + have);
+		while (have < DF_BURST && sent + have < n && sent + have - got < 64) {
+			m[have] = df_frame(mp, size, seg, tag, sent + have);
 			if (m[have] == NULL)
 				break;
 			have++;
@@ -337,70 +161,48 @@ static void cmd_echo(const char *name, uint16_t q, unsigned int n, unsigned int 
 			memmove(m, m + k, (have - k) * sizeof(m[0]));
 			have -= k;
 			if (k != 0)
-				last = now_ns();
+				last = mh_now_ns();
 		}
-		struct mpdp_mbuf *r[VS_BURST];
-		uint16_t k = mpdp_eth_rx_burst(p, q, r, VS_BURST);
+		struct mpdp_mbuf *r[DF_BURST];
+		uint16_t k = mpdp_eth_rx_burst(p, q, r, DF_BURST);
 
 		for (uint16_t i = 0; i < k; i++) {
-			bytes += r[i]->pkt_len;
-			segs += r[i]->nb_segs;
-			if (!frame_ok(r[i], p, tag, size, &next))
-				bad++;
+			rx_one(r[i], got + i, &c);
 			mpdp_mbuf_free(r[i]);
 		}
 		got += k;
 		if (k != 0)
-			last = now_ns();
+			last = mh_now_ns();
 		else
 			usleep(50);
 	}
 	for (unsigned int i = 0; i < have; i++)
 		mpdp_mbuf_free(m[i]);
-	mh_say("OK sent=%u received=%u bytes=%" PRIu64 " bad=%u segs=%u", sent, got, bytes, bad,
-	       segs);
+	mh_say("OK sent=%u received=%u bytes=%" PRIu64 " bad=%u segs=%u", sent, got, c.bytes, c.bad,
+	       c.segs);
 }
 
 static void cmd_drain(const char *name, uint16_t q, unsigned int ms)
 {
-	struct mpdp_mbuf *r[VS_BURST];
-	uint64_t last = now_ns();
+	struct mpdp_mbuf *r[DF_BURST];
+	uint64_t last = mh_now_ns();
 	unsigned int n = 0;
 	uint16_t p;
 
 	if (mh_port_of(name, &p) != 0)
 		return;
-	while (now_ns() - last < (uint64_t)ms * 1000000ull) {
-		uint16_t k = mpdp_eth_rx_burst(p, q, r, VS_BURST);
+	while (mh_now_ns() - last < (uint64_t)ms * 1000000ull) {
+		uint16_t k = mpdp_eth_rx_burst(p, q, r, DF_BURST);
 
 		for (uint16_t i = 0; i < k; i++)
 			mpdp_mbuf_free(r[i]);
 		n += k;
 		if (k != 0)
-			last = now_ns();
+			last = mh_now_ns();
 		else
 			usleep(100);
 	}
 	mh_say("OK drained=%u", n);
-}
-
-static void cmd_stats(const char *name)
-{
-	struct mpdp_eth_stats st;
-	uint16_t p;
-	int rc;
-
-	if (mh_port_of(name, &p) != 0)
-		return;
-	rc = mpdp_eth_stats_get(p, &st);
-	if (rc != 0) {
-		mh_say_err(rc, "stats %s", name);
-		return;
-	}
-	mh_say("OK ipackets=%" PRIu64 " ibytes=%" PRIu64 " opackets=%" PRIu64 " obytes=%" PRIu64
-	       " ierrors=%" PRIu64 " oerrors=%" PRIu64 " nombuf=%" PRIu64,
-	       st.ipackets, st.ibytes, st.opackets, st.obytes, st.ierrors, st.oerrors,
-	       st.rx_nombuf);
 }
 
 static int shell_cmd(int argc, char **argv)
@@ -409,15 +211,13 @@ static int shell_cmd(int argc, char **argv)
 	uint16_t p;
 
 	if (strcmp(c, "pool") == 0 && (argc == 3 || argc == 4)) {
-		cmd_pool(argv[1], (unsigned int)num(argv[2]),
-			 argc == 4 ? (unsigned int)num(argv[3]) : MPDP_MBUF_DEFAULT_BUF_SIZE);
+		mh_cmd_pool(argv[1], (unsigned int)mh_num(argv[2]),
+			    argc == 4 ? (unsigned int)mh_num(argv[3]) : MPDP_MBUF_DEFAULT_BUF_SIZE);
 	} else if (strcmp(c, "inuse") == 0 && argc == 2) {
-		struct mpdp_mempool *mp = mh_pool_of(argv[1]);
-
-		if (mp != NULL)
-			mh_say("OK in_use=%u", mpdp_mempool_in_use_count(mp));
+		mh_cmd_inuse(argv[1]);
 	} else if (strcmp(c, "setup") == 0 && argc == 5) {
-		cmd_setup(argv[1], (uint16_t)num(argv[2]), (uint16_t)num(argv[3]), argv[4]);
+		mh_cmd_setup(argv[1], (uint16_t)mh_num(argv[2]), (uint16_t)mh_num(argv[3]),
+			     argv[4]);
 	} else if ((strcmp(c, "stop") == 0 || strcmp(c, "start") == 0) && argc == 2) {
 		if (mh_port_of(argv[1], &p) == 0)
 			mh_reply(c[2] == 'o' ? mpdp_eth_dev_stop(p) : mpdp_eth_dev_start(p), c);
@@ -426,21 +226,22 @@ static int shell_cmd(int argc, char **argv)
 	} else if ((strcmp(c, "claim") == 0 || strcmp(c, "release") == 0) && argc == 4) {
 		mh_cmd_queue(c, argv[1], argv[2], argv[3]);
 	} else if (strcmp(c, "tx") == 0 && (argc == 7 || argc == 8)) {
-		cmd_tx(argv[1], (uint16_t)num(argv[2]), (unsigned int)num(argv[3]),
-		       (unsigned int)num(argv[4]), argv[5], (uint32_t)num(argv[6]),
-		       argc == 8 ? (unsigned int)num(argv[7]) : 0);
+		df_cmd_tx(argv[1], (uint16_t)mh_num(argv[2]), (unsigned int)mh_num(argv[3]),
+			  (unsigned int)mh_num(argv[4]), DF_MAX,
+			  argc == 8 ? (unsigned int)mh_num(argv[7]) : 0, argv[5],
+			  (uint32_t)mh_num(argv[6]));
 	} else if (strcmp(c, "rx") == 0 && argc == 7) {
-		cmd_rx(argv[1], (uint16_t)num(argv[2]), (unsigned int)num(argv[3]),
-		       (unsigned int)num(argv[4]), (uint32_t)num(argv[5]),
-		       (unsigned int)num(argv[6]));
+		cmd_rx(argv[1], (uint16_t)mh_num(argv[2]), (unsigned int)mh_num(argv[3]),
+		       (unsigned int)mh_num(argv[4]), (uint32_t)mh_num(argv[5]),
+		       (unsigned int)mh_num(argv[6]));
 	} else if (strcmp(c, "echo") == 0 && (argc == 7 || argc == 8)) {
-		cmd_echo(argv[1], (uint16_t)num(argv[2]), (unsigned int)num(argv[3]),
-			 (unsigned int)num(argv[4]), argv[5], (uint32_t)num(argv[6]),
-			 argc == 8 ? (unsigned int)num(argv[7]) : 0);
+		cmd_echo(argv[1], (uint16_t)mh_num(argv[2]), (unsigned int)mh_num(argv[3]),
+			 (unsigned int)mh_num(argv[4]), argv[5], (uint32_t)mh_num(argv[6]),
+			 argc == 8 ? (unsigned int)mh_num(argv[7]) : 0);
 	} else if (strcmp(c, "drain") == 0 && argc == 4) {
-		cmd_drain(argv[1], (uint16_t)num(argv[2]), (unsigned int)num(argv[3]));
+		cmd_drain(argv[1], (uint16_t)mh_num(argv[2]), (unsigned int)mh_num(argv[3]));
 	} else if (strcmp(c, "stats") == 0 && argc == 2) {
-		cmd_stats(argv[1]);
+		mh_cmd_stats(argv[1], 1);
 	} else if (strcmp(c, "xstat") == 0 && argc == 3) {
 		mh_cmd_xstat(argv[1], argv[2]);
 	} else {
