@@ -64,6 +64,13 @@ if ! MPDP_BUILD=build-bench bash bench/bench_af_packet.sh; then
 	failed=$((failed + 1))
 fi
 
+# vhost-user: mpdp's virtio-user and vhost against each other and DPDK's
+echo "=== bench_virtio.sh"
+if ! MPDP_BUILD=build-bench bash bench/bench_virtio.sh; then
+	echo "bench/run.sh: bench_virtio.sh exited non-zero" >&2
+	failed=$((failed + 1))
+fi
+
 # the primary's forwarding rate without and with mpdp-dumpcap attached
 echo "=== bench_dumpcap.sh"
 if ! MPDP_BUILD=build-bench bash bench/bench_dumpcap.sh; then
