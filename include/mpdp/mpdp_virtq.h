@@ -427,16 +427,41 @@ int mpdp_virtq_dev_walk(const struct mpdp_virtq_dev *d, uint16_t head, struct mp
 			unsigned int max, mpdp_virtq_translate_t translate, void *arg,
 			struct mpdp_virtq_walk_err *err);
 
-/* Return chain id with len bytes written: used entry, used.idx store (D). */
-static inline void mpdp_virtq_dev_push(struct mpdp_virtq_dev *d, uint16_t id, uint32_t len)
+/*
+ * Give back the last n heads popped and not yet returned: the next pops
+ * take them again (a burst that ran out of mbufs or room).
+ */
+static inline void mpdp_virtq_dev_unpop(struct mpdp_virtq_dev *d, uint16_t n)
+{
+	d->last_avail_idx = (uint16_t)(d->last_avail_idx - n);
+}
+
+/*
+ * Return chain id with len bytes written: the used entry only, not yet
+ * visible to the driver (see used_publish). A burst adds all its entries and
+ * publishes once, so the driver never sees part of a mergeable packet.
+ */
+static inline void mpdp_virtq_dev_used_add(struct mpdp_virtq_dev *d, uint16_t id, uint32_t len)
 {
 	struct mpdp_virtq_used_elem *e = &d->used->ring[d->used_idx & d->mask];
 
 	e->id = id;
 	e->len = len;
 	d->used_idx++;
+}
+
+/* Make every added used entry visible: used.idx store (D). */
+static inline void mpdp_virtq_dev_used_publish(struct mpdp_virtq_dev *d)
+{
 	/* (D) release: pairs with (C), the driver's acquire of used.idx. */
 	atomic_store_explicit(&d->used->idx, d->used_idx, memory_order_release);
+}
+
+/* One chain back and visible at once: used_add + used_publish. */
+static inline void mpdp_virtq_dev_push(struct mpdp_virtq_dev *d, uint16_t id, uint32_t len)
+{
+	mpdp_virtq_dev_used_add(d, id, len);
+	mpdp_virtq_dev_used_publish(d);
 }
 
 /*

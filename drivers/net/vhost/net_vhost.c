@@ -478,21 +478,6 @@ static void q_broken(struct vh_queue *q, const char *what, const struct mpdp_vir
  * used.idx covers it, and DPDK's virtio PMD drops a mergeable packet whose
  * other buffers are not there yet.
  */
-static inline void q_used_add(struct vh_queue *q, uint16_t id, uint32_t len)
-{
-	struct mpdp_virtq_used_elem *e = &q->vq.used->ring[q->vq.used_idx & q->vq.mask];
-
-	e->id = id;
-	e->len = len;
-	q->vq.used_idx++;
-}
-
-static inline void q_used_publish(struct vh_queue *q)
-{
-	/* (D) release: the entries before the index; pairs with the driver's (C) */
-	atomic_store_explicit(&q->vq.used->idx, q->vq.used_idx, memory_order_release);
-}
-
 static inline void q_notify(struct vh_queue *q)
 {
 	uint64_t one = 1;
@@ -599,18 +584,18 @@ static uint16_t vh_rx_burst(void *queue, struct mpdp_mbuf **pkts, uint16_t n)
 		}
 		if (total <= q->hdr_len) {
 			bad++;
-			q_used_add(q, head, 0);
+			mpdp_virtq_dev_used_add(&q->vq, head, 0);
 			done++;
 			continue;
 		}
 		len = total - q->hdr_len;
 		rc = rx_copy(q, bufs, nb, q->hdr_len, len, &pkts[got]);
 		if (rc == -ENOMEM) {
-			q->vq.last_avail_idx--; /* not taken: the entry stays for later */
+			mpdp_virtq_dev_unpop(&q->vq, 1); /* not taken: the entry stays for later */
 			nombuf++;
 			break;
 		}
-		q_used_add(q, head, 0);
+		mpdp_virtq_dev_used_add(&q->vq, head, 0);
 		done++;
 		if (rc != 0) {
 			errors++;
@@ -621,7 +606,7 @@ static uint16_t vh_rx_burst(void *queue, struct mpdp_mbuf **pkts, uint16_t n)
 		got++;
 	}
 	if (done != 0) {
-		q_used_publish(q);
+		mpdp_virtq_dev_used_publish(&q->vq);
 		q_notify(q);
 	}
 	if (q->kicks)
@@ -712,7 +697,7 @@ static uint16_t vh_tx_burst(void *queue, struct mpdp_mbuf **pkts, uint16_t n)
 			if (nb < 0 && we.reason == MPDP_VIRTQ_TOO_MANY && nbuf != 0) {
 				/* our array is full, not the ring's fault: later */
 				popped--;
-				q->vq.last_avail_idx--;
+				mpdp_virtq_dev_unpop(&q->vq, 1);
 				fail = true;
 				break;
 			}
@@ -744,7 +729,7 @@ static uint16_t vh_tx_burst(void *queue, struct mpdp_mbuf **pkts, uint16_t n)
 			break;
 		if (fail) {
 			/* put back what this packet took; the caller keeps it */
-			q->vq.last_avail_idx = (uint16_t)(q->vq.last_avail_idx - popped);
+			mpdp_virtq_dev_unpop(&q->vq, popped);
 			noroom++;
 			break;
 		}
@@ -767,7 +752,7 @@ static uint16_t vh_tx_burst(void *queue, struct mpdp_mbuf **pkts, uint16_t n)
 			for (unsigned int h = 0; h < nh; h++) {
 				uint32_t w = left < heads[h].cap ? left : heads[h].cap;
 
-				q_used_add(q, heads[h].id, w);
+				mpdp_virtq_dev_used_add(&q->vq, heads[h].id, w);
 				left -= w;
 			}
 		}
@@ -776,7 +761,7 @@ static uint16_t vh_tx_burst(void *queue, struct mpdp_mbuf **pkts, uint16_t n)
 		sent++;
 	}
 	if (sent != 0) {
-		q_used_publish(q);
+		mpdp_virtq_dev_used_publish(&q->vq);
 		q_notify(q);
 	}
 	if (q->kicks)
