@@ -126,7 +126,7 @@ leftovers()
 
 cleanup()
 {
-	local rc=$? p n left
+	local rc=$? p n
 	trap - EXIT INT TERM
 	set +e
 	for p in ${pids[@]+"${pids[@]}"}; do
@@ -150,28 +150,12 @@ cleanup()
 		done
 	fi
 	[[ -n $tmp ]] && rm -rf "$tmp"
-	# a veth in a namespace goes away with it, asynchronously: give it a moment
-	for _ in $(seq 1 20); do
-		left=$(leftovers)
-		[[ -z $left ]] && break
-		sleep 0.1
-	done
-	if [[ -n $left ]]; then
-		echo "FAIL: left behind after the clean-up:"
-		echo "$left"
-		rc=1
-	fi
+	no_leftovers || rc=1
 	((rc == 0 && status_ok)) && echo "PASS ($(($(date +%s) - t_start)) s)"
 	exit "$rc"
 }
 trap cleanup EXIT
 trap 'echo "interrupted"; exit 130' INT TERM
-
-fail()
-{
-	echo "FAIL: $*"
-	exit 1
-}
 
 # ------------------------------------------------------------------ setup
 

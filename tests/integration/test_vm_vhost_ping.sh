@@ -84,7 +84,7 @@ leftovers()
 
 cleanup()
 {
-	local rc=$? left f
+	local rc=$? f
 	trap - EXIT INT TERM
 	set +e
 	vm_stop
@@ -101,27 +101,12 @@ cleanup()
 	fi
 	[[ -n $tmp && -z ${MPDP_VM_KEEP:-} ]] && rm -rf "$tmp"
 	rm -rf "/var/run/dpdk/$tag" 2>/dev/null
-	for _ in $(seq 1 20); do
-		left=$(leftovers)
-		[[ -z $left ]] && break
-		sleep 0.1
-	done
-	if [[ -n $left ]]; then
-		echo "FAIL: left behind after the clean-up:"
-		echo "$left"
-		rc=1
-	fi
+	no_leftovers || rc=1
 	((rc == 0 && status_ok)) && echo "PASS ($(($(date +%s) - t_start)) s)"
 	exit "$rc"
 }
 trap cleanup EXIT
 trap 'echo "interrupted"; exit 130' INT TERM
-
-fail()
-{
-	echo "FAIL: $*"
-	exit 1
-}
 
 # ------------------------------------------------------------------ QEMU and the guest
 
