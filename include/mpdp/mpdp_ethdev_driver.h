@@ -231,6 +231,13 @@ struct mpdp_eth_driver {
 	int (*probe_vdev)(const struct mpdp_devargs *da, const char *devargs_str, char *err,
 			  size_t err_size);
 	int (*probe_pci)(const struct mpdp_pci_device *pdev, char *err, size_t err_size);
+	/*
+	 * pci, optional, primary, before any probe: 1 when this device's DMA
+	 * bypasses an IOMMU (a legacy virtio device), so the instance needs
+	 * IOVA mode PA even on vfio-pci; else 0. May read the device's sysfs
+	 * attributes (mpdp_pci_sysfs_config_read()), nothing else.
+	 */
+	int (*pci_needs_pa)(const struct mpdp_pci_device *pdev);
 	const struct mpdp_eth_dev_ops *ops;
 };
 

@@ -82,12 +82,65 @@ int mpdp_heap_info(struct mpdp_heap_info *info);
 int mpdp_heap_segment_fd(unsigned int i, mpdp_shm_off_t *off, size_t *len);
 
 /*
- * IOVA of a heap address: the address a device (or a vhost-user peer) uses to
- * reach it. The runtime runs in IOVA-as-offset mode: the IOVA of a heap byte
- * is its heap offset, the same in every process, and the heap is presented
- * to devices as one range starting at IOVA 0. Returns UINT64_MAX for an
- * address outside the heap.
+ * IOVA modes: the address a DMA device uses for a heap byte. The primary
+ * fixes the mode once, before it probes devices (--iova-mode, or chosen
+ * from the devices it is about to use), and every process of the instance
+ * reads the same mode and the same addresses from shared memory.
+ *
+ *   MPDP_IOVA_VA  IOVA-as-offset: the IOVA of a heap byte is its heap
+ *                 offset, and the heap is one range from IOVA 0. Needs an
+ *                 IOMMU that maps that range (vfio-pci maps it when the
+ *                 first device is opened), or no device at all (virtual
+ *                 devices only). Works on tmpfs and on hugepages.
+ *   MPDP_IOVA_PA  physical addresses: the IOVA of a heap byte is its
+ *                 physical address, read by the primary from
+ *                 /proc/self/pagemap once and published as a per-page
+ *                 table. Needs a hugepage heap (hugetlbfs pages do not
+ *                 move; tmpfs pages may): refused with a clear error
+ *                 otherwise. For uio_pci_generic / igb_uio (no IOMMU) and
+ *                 for devices whose DMA bypasses the IOMMU (legacy virtio).
+ *                 Buffers (mempool objects, rings) never cross a boundary
+ *                 where physical addresses are not contiguous.
+ *
+ * vhost-user peers never see IOVAs: they address the heap by offset in
+ * every mode (the memory table describes the segments by offset).
+ */
+enum mpdp_iova_mode {
+	MPDP_IOVA_VA = 1,
+	MPDP_IOVA_PA = 2,
+};
+
+/* The instance's mode; MPDP_IOVA_VA before the primary fixed it. Any process. */
+enum mpdp_iova_mode mpdp_iova_mode(void);
+/* "va" / "pa". */
+const char *mpdp_iova_mode_name(enum mpdp_iova_mode mode);
+
+/*
+ * IOVA of a heap address in the instance's mode. Returns UINT64_MAX for an
+ * address outside the heap. Any process, any thread; not for fast paths
+ * (mbufs carry theirs in buf_iova).
  */
 uint64_t mpdp_mem_iova(const void *addr);
+
+/*
+ * True when [addr, addr + len) is inside the heap and its IOVAs are
+ * contiguous (always in VA mode; in PA mode when every page boundary it
+ * crosses joins physically adjacent pages). Any process.
+ */
+int mpdp_mem_iova_contig(const void *addr, size_t len);
+
+/*
+ * Library-internal (lib/ethdev's probe): the primary fixes the mode before
+ * it probes devices. mode 0 = what --iova-mode asked, else `want` (the
+ * probe's choice from the devices). PA builds the physical address table
+ * (memzone "mpdp.iova"). Returns 0; -ENOTSUP when PA is needed and the heap
+ * is not on hugepages, -EPERM when pagemap shows no physical addresses
+ * (not root), -EINVAL when --iova-mode contradicts `want` with a device that
+ * cannot work in the asked mode (`why` names it); one line in err. Once
+ * fixed, later calls only check: asking the fixed mode again returns 0.
+ */
+int mpdp_iova_mode_fix_(enum mpdp_iova_mode want, const char *why, char *err, size_t err_size);
+/* The mode --iova-mode asked for, or 0 (auto). */
+enum mpdp_iova_mode mpdp_iova_mode_requested_(void);
 
 #endif /* MPDP_SHM_H */

@@ -389,10 +389,3 @@ int mpdp_heap_segment_fd(unsigned int i, mpdp_shm_off_t *off, size_t *len)
 		*len = segment_len(h, i);
 	return h->seg_fds[i];
 }
-
-uint64_t mpdp_mem_iova(const void *addr)
-{
-	if (!mpdp_shm_contains(addr, 1))
-		return UINT64_MAX;
-	return mpdp_shm_off(addr);
-}
