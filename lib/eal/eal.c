@@ -45,6 +45,7 @@ static void state_reset(void)
 	eal.config_fd = -1;
 	for (unsigned int i = 0; i < MPDP_MAX_SEGMENTS; i++)
 		eal.heap.seg_fds[i] = -1;
+	eal_iova_fini();
 }
 
 /* auto: a secondary when a live primary holds the lock, else the primary. */
@@ -110,6 +111,9 @@ static int init_secondary(void)
 	rc = eal_heap_attach();
 	if (rc != 0)
 		goto err_runtime;
+	rc = eal_iova_secondary_init(); /* the primary fixed the mode before it published */
+	if (rc != 0)
+		goto err_heap;
 	rc = eal_ipc_init();
 	if (rc != 0)
 		goto err_heap;

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mpdp/mpdp_shm.h>
+
 #include "eal_private.h"
 
 static const char usage_text[] =
@@ -27,6 +29,9 @@ static const char usage_text[] =
 	"  --mem SIZE            shared heap size, e.g. 256M, 1G (primary; default 128M)\n"
 	"  --huge / --no-huge    back the heap with hugetlbfs or tmpfs (default: hugetlbfs\n"
 	"                        when hugepages are reserved and mounted, tmpfs otherwise)\n"
+	"  --iova-mode va|pa     addresses devices use for DMA: va (heap offsets, needs\n"
+	"                        vfio-pci with an IOMMU) or pa (physical, needs hugepages);\n"
+	"                        default: chosen from the devices (primary only)\n"
 	"  -l, --lcores LIST     CPUs to run lcores on, e.g. 0-1 or 0,2 (first = main lcore);\n"
 	"                        -lLIST works too\n"
 	"  --log-level [COMPONENT:]LEVEL\n"
@@ -251,6 +256,15 @@ int eal_parse_args(int argc, char **argv, struct eal_options *o, int *consumed)
 				return bad("--mem", v, "expected a size such as 64M or 1G");
 			if (o->mem < (2ULL << 20) || o->mem > (64ULL << 30))
 				return bad("--mem", v, "must be between 2M and 64G");
+		} else if (match(a, "--iova-mode", argc, argv, &i, &v, &missing)) {
+			if (missing)
+				break;
+			if (strcmp(v, "va") == 0)
+				o->iova_mode = MPDP_IOVA_VA;
+			else if (strcmp(v, "pa") == 0)
+				o->iova_mode = MPDP_IOVA_PA;
+			else
+				return bad("--iova-mode", v, "expected va or pa");
 		} else if (match(a, "--lcores", argc, argv, &i, &v, &missing) ||
 			   match(a, "-l", argc, argv, &i, &v, &missing) ||
 			   (strncmp(a, "-l", 2) == 0 && isdigit((unsigned char)a[2]) && (v = a + 2))) {

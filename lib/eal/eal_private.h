@@ -39,6 +39,7 @@ struct eal_options {
 	char prefix[EAL_PREFIX_SIZE];
 	uint64_t mem;                 /* 0: default */
 	int huge;                     /* -1 auto, 0 no, 1 yes */
+	int iova_mode;                /* --iova-mode: 0 auto, else enum mpdp_iova_mode */
 	char runtime_dir[PATH_MAX];   /* base; "" = default */
 	int16_t cpus[MPDP_MAX_LCORES];
 	unsigned int nb_cpus;         /* 0: main thread only, unpinned */
@@ -104,6 +105,17 @@ void eal_heap_fini(int unlink_files);
 int eal_heap_segment_path(char *buf, size_t size, const struct eal_config_shm *cfg,
 			  unsigned int i);
 void eal_heap_unlink_stale(const struct eal_config_shm *old);
+
+/*
+ * eal_iova.c: the IOVA table (memzone "mpdp.iova", see docs/design/iova.md).
+ * eal_iova_secondary_init(): a secondary, after the heap is attached, reads
+ * and checks the primary's table (-EPROTO when it is not sane) and warns
+ * when its own --iova-mode differs. eal_iova_fini(): forget this process's
+ * view (main thread, when the heap goes away; no other thread may be in an
+ * IOVA function then).
+ */
+int eal_iova_secondary_init(void);
+void eal_iova_fini(void);
 
 /* eal_lock.c: the instance lock in the config region */
 int eal_lock_init(struct eal_lock_shm *lock);

@@ -13,6 +13,14 @@
  * shared skipped-device table; it is never opened. A driver's probe error
  * never aborts the scan (field report 000: a negative return used to stop
  * the whole probe).
+ *
+ * Before any device is probed, the primary fixes the IOVA mode
+ * (docs/design/iova.md): one scan with the same filters (1-3) finds the
+ * devices that will be probed; one that needs physical addresses (bound to
+ * uio_pci_generic or igb_uio, or on vfio-pci with DMA that bypasses the
+ * IOMMU) makes the mode PA, else it is what --iova-mode asked, or VA. A
+ * device hot-plugged later must fit the mode already fixed (step 4 checks
+ * it), else it is skipped.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +28,7 @@
 
 #include <mpdp/mpdp_bus.h>
 #include <mpdp/mpdp_eal.h>
+#include <mpdp/mpdp_shm.h>
 
 #include "ethdev_private.h"
 
@@ -112,11 +121,36 @@ static void skip(const struct pci_ctx *c, const struct mpdp_pci_device *d, int l
 		(void)mpdp_bus_skipped_add_(&s);
 }
 
+/*
+ * 1 when device d, to be driven by drv, needs IOVA mode PA (why says which
+ * device and its reason), else 0.
+ */
+static int pci_needs_pa(const struct mpdp_pci_device *d, const struct mpdp_eth_driver *drv,
+			char *why, size_t size)
+{
+	/* a --sysfs-root test tree: its BARs are plain files, nothing does DMA */
+	if (strncmp(d->sysfs_path, "/sys/", 5) != 0)
+		return 0;
+	if (d->kdrv == MPDP_PCI_KDRV_UIO_GENERIC || d->kdrv == MPDP_PCI_KDRV_IGB_UIO) {
+		snprintf(why, size, "%s is bound to %s (no IOMMU)", d->name, d->kdrv_name);
+		return 1;
+	}
+	if (d->kdrv == MPDP_PCI_KDRV_VFIO && drv->pci_needs_pa != NULL && drv->pci_needs_pa(d) > 0) {
+		if (strstr(drv->name, "virtio") != NULL)
+			snprintf(why, size, "%s: its DMA bypasses the IOMMU (legacy virtio)", d->name);
+		else
+			snprintf(why, size, "%s: its DMA bypasses the IOMMU (driver %s)", d->name,
+				 drv->name);
+		return 1;
+	}
+	return 0;
+}
+
 static int pci_device(const struct mpdp_pci_device *d, void *arg)
 {
 	struct pci_ctx *c = arg;
 	const struct mpdp_eth_driver *drv;
-	char err[256] = "";
+	char err[256] = "", why[160];
 	int allowed, rc;
 
 	if (c->only != NULL) {
@@ -152,6 +186,15 @@ static int pci_device(const struct mpdp_pci_device *d, void *arg)
 		c->rc = -ENOENT;
 		return 0;
 	}
+	if (pci_needs_pa(d, drv, why, sizeof(why)) &&
+	    mpdp_iova_mode_fix_(MPDP_IOVA_PA, why, err, sizeof(err)) != 0) {
+		/* hot-plug after init with the mode fixed VA (init fixed it to fit) */
+		mpdp_log(MPDP_LOG_ERR, "bus.pci", "%s: cannot be used: %s", d->name, err);
+		skip(c, d, 1, "needs IOVA mode pa, the instance runs in va");
+		c->rc = -ENOTSUP;
+		return 0;
+	}
+	err[0] = '\0';
 	rc = drv->probe_pci(d, err, sizeof(err));
 	if (rc < 0) {
 		mpdp_log(MPDP_LOG_ERR, "bus.pci", "%s: driver %s failed: %s", d->name, drv->name,
@@ -218,6 +261,83 @@ static int probe_pci_bus(const struct mpdp_dev_options *o)
 	return 0;
 }
 
+/* ------------------------------------------------------------ IOVA mode */
+
+struct iova_ctx {
+	struct pci_ctx filter;     /* the -a and -b lists */
+	int need_pa;
+	char why[160];             /* the first device that needs PA, and why */
+	char vfio[MPDP_PCI_ADDR_SIZE]; /* the first vfio-pci device, for the log */
+};
+
+/* Steps 1-3 of the probe, silently: will pci_device() hand d to a driver? */
+static int iova_device(const struct mpdp_pci_device *d, void *arg)
+{
+	struct iova_ctx *c = arg;
+	const struct mpdp_eth_driver *drv = eth_driver_for_pci(d->vendor, d->device);
+
+	if ((c->filter.nb_allow > 0 && in_list(c->filter.allow, c->filter.nb_allow, &d->addr) < 0) ||
+	    in_list(c->filter.block, c->filter.nb_block, &d->addr) >= 0 || drv == NULL)
+		return 0;
+	if (d->kdrv != MPDP_PCI_KDRV_VFIO && d->kdrv != MPDP_PCI_KDRV_UIO_GENERIC &&
+	    d->kdrv != MPDP_PCI_KDRV_IGB_UIO)
+		return 0;
+	if (!c->need_pa && pci_needs_pa(d, drv, c->why, sizeof(c->why)))
+		c->need_pa = 1;
+	if (d->kdrv == MPDP_PCI_KDRV_VFIO && c->vfio[0] == '\0' &&
+	    strncmp(d->sysfs_path, "/sys/", 5) == 0)
+		snprintf(c->vfio, sizeof(c->vfio), "%s", d->name);
+	return 0;
+}
+
+/*
+ * Primary, in mpdp_init() before any device is probed: choose the IOVA mode
+ * from the PCI devices that will be probed and fix it. Returns 0 or -errno
+ * (logged: one line).
+ */
+static int iova_mode_decide(const struct mpdp_dev_options *o)
+{
+	enum mpdp_iova_mode req = mpdp_iova_mode_requested_(), mode;
+	struct iova_ctx c;
+	char err[512] = "";
+	int rc;
+
+	if (eth_driver_count() == 0 && req == 0) {
+		/*
+		 * A program without drivers has no device to decide for: va,
+		 * left unrecorded (a missing table means va to every process),
+		 * so its heap holds only what the application reserves.
+		 */
+		ETH_LOG(INFO, "IOVA mode va: no device drivers in this program");
+		return 0;
+	}
+	memset(&c, 0, sizeof(c));
+	if (!o->no_pci && eth_driver_count() > 0 &&
+	    parse_pci_list("-a", o->allow, o->nb_allow, c.filter.allow) == 0 &&
+	    parse_pci_list("-b", o->block, o->nb_block, c.filter.block) == 0) {
+		c.filter.nb_allow = o->nb_allow;
+		c.filter.nb_block = o->nb_block;
+		/* errors (no bus, a bad --sysfs-root) are the probe's to report */
+		(void)mpdp_pci_scan(o->sysfs_root, iova_device, &c);
+	}
+	rc = mpdp_iova_mode_fix_(c.need_pa ? MPDP_IOVA_PA : 0, c.need_pa ? c.why : NULL, err,
+				 sizeof(err));
+	if (rc != 0) {
+		ETH_LOG(ERR, "%s", err[0] ? err : strerror(-rc));
+		return rc;
+	}
+	mode = mpdp_iova_mode();
+	if (c.need_pa)
+		ETH_LOG(NOTICE, "IOVA mode pa: %s", c.why);
+	else if (req != 0)
+		ETH_LOG(NOTICE, "IOVA mode %s: asked by --iova-mode", mpdp_iova_mode_name(mode));
+	else if (c.vfio[0] != '\0')
+		ETH_LOG(NOTICE, "IOVA mode va: %s is on vfio-pci (IOMMU)", c.vfio);
+	else
+		ETH_LOG(INFO, "IOVA mode va: no device needs physical addresses");
+	return 0;
+}
+
 int eth_probe_pci_one(const char *addr, uint16_t *port)
 {
 	struct mpdp_dev_options o;
@@ -265,6 +385,9 @@ int mpdp_dev_init_primary_(void)
 	int rc;
 
 	rc = mpdp_dev_options_get(&o);
+	if (rc != 0)
+		return rc;
+	rc = iova_mode_decide(&o);
 	if (rc != 0)
 		return rc;
 	if (eth_driver_count() == 0) {

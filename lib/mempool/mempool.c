@@ -138,6 +138,94 @@ static void handle_fill(struct mpdp_mempool *mp, struct mpdp_mempool_shm *shm)
 	mp->name[sizeof(mp->name) - 1] = '\0';
 }
 
+/*
+ * The object layout (struct mempool_run, mempool_private.h): n objects of
+ * total bytes from heap offset objs_off, none ending past objs_off + limit.
+ * Fills runs when not NULL (room for the count a NULL call returned) and
+ * *span. Returns the number of runs, or -ENOSPC when they do not fit.
+ */
+static long layout_runs(uint64_t objs_off, uint32_t n, uint32_t total, uint64_t limit,
+			struct mempool_run *runs, uint64_t *span)
+{
+	struct mpdp_heap_info hi;
+	uint64_t pos = objs_off, end = objs_off + limit;
+	long nr = 0;
+	uint32_t idx = 0;
+
+	if (mpdp_iova_mode() != MPDP_IOVA_PA || mpdp_heap_info(&hi) != 0) {
+		if ((uint64_t)n * total > limit)
+			return -ENOSPC;
+		if (runs != NULL)
+			runs[0] = (struct mempool_run){ .off = objs_off, .first = 0, .count = n };
+		*span = (uint64_t)n * total;
+		return 1;
+	}
+	while (idx < n) {
+		uint32_t count = 0;
+
+		if (pos + total > end)
+			return -ENOSPC;
+		if (!mpdp_mem_iova_contig(mpdp_shm_ptr(pos), total)) {
+			/* the object would span a physical discontinuity: next page */
+			pos = MPDP_ALIGN_UP(pos + 1, (uint64_t)hi.page_size);
+			continue;
+		}
+		while (idx + count < n && pos + (uint64_t)(count + 1) * total <= end &&
+		       mpdp_mem_iova_contig(mpdp_shm_ptr(pos + (uint64_t)count * total), total))
+			count++;
+		if (runs != NULL)
+			runs[nr] = (struct mempool_run){ .off = pos, .first = idx, .count = count };
+		nr++;
+		idx += count;
+		pos += (uint64_t)count * total;
+	}
+	*span = pos - objs_off;
+	return nr;
+}
+
+/*
+ * Bytes of slack a pool's memzone needs past n * total for the skips of
+ * layout_runs(): at most one object's worth per page boundary the objects
+ * span, plus one. 0 in IOVA mode VA.
+ */
+static uint64_t layout_slack(uint32_t n, uint32_t total)
+{
+	struct mpdp_heap_info hi;
+	uint64_t len = (uint64_t)n * total, slack = 0;
+
+	if (mpdp_iova_mode() != MPDP_IOVA_PA || mpdp_heap_info(&hi) != 0)
+		return 0;
+	/* twice: the slack spans pages too */
+	for (int i = 0; i < 2; i++)
+		slack = ((len + slack) / hi.page_size + 2) * (uint64_t)total;
+	return slack;
+}
+
+/*
+ * A handle for shm with its layout; objects must end within limit bytes of
+ * objs_off. NULL with *err on failure (-ENOMEM, or -ENOSPC: they do not fit).
+ */
+static struct mpdp_mempool *handle_alloc(struct mpdp_mempool_shm *shm, uint64_t limit, int *err)
+{
+	struct mempool_local *l;
+	uint64_t span;
+	long nr = layout_runs(shm->objs_off, shm->size, shm->total_elt_size, limit, NULL, &span);
+
+	if (nr < 0) {
+		*err = (int)nr;
+		return NULL;
+	}
+	l = calloc(1, sizeof(*l) + (size_t)nr * sizeof(l->runs[0]));
+	if (l == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	l->nb_runs = (uint32_t)layout_runs(shm->objs_off, shm->size, shm->total_elt_size, limit,
+					   l->runs, &l->span);
+	handle_fill(&l->mp, shm);
+	return &l->mp;
+}
+
 /* Drop this process's handle of pool id (handles_lock held). */
 static void handle_drop_locked(uint32_t id)
 {
@@ -197,12 +285,16 @@ static struct mpdp_mempool *attach_locked(uint32_t id, int *err)
 		*err = -EPROTO;
 		return NULL;
 	}
-	mp = calloc(1, sizeof(*mp));
+	/* the layout as the creator made it; objects end inside the heap */
+	mp = handle_alloc(shm, mpdp_shm_len_ - shm->objs_off, err);
 	if (mp == NULL) {
-		*err = -ENOMEM;
+		if (*err == -ENOSPC) {
+			MP_LOG(ERR, "mempool '%s': its objects do not fit the heap in IOVA mode %s",
+			       shm->name, mpdp_iova_mode_name(mpdp_iova_mode()));
+			*err = -EPROTO;
+		}
 		return NULL;
 	}
-	handle_fill(mp, shm);
 	mp->table_off = slot;
 	mp->ops = mempool_ops_find(shm->ops_name);
 	if (mp->ops == NULL) {
@@ -288,9 +380,9 @@ static int populate(struct mpdp_mempool *mp, const struct mpdp_mempool_params *p
 	unsigned int k = 0;
 
 	for (uint32_t i = 0; i < mp->size; i++) {
-		uint8_t *slot = mp->objs + (size_t)i * mp->total_elt_size;
-		struct mpdp_mempool_objhdr_shm *hdr = (struct mpdp_mempool_objhdr_shm *)(void *)slot;
-		uint8_t *obj = slot + sizeof(*hdr);
+		uint8_t *obj = mpdp_mempool_obj_at(mp, i);
+		struct mpdp_mempool_objhdr_shm *hdr =
+			(struct mpdp_mempool_objhdr_shm *)(void *)(obj - sizeof(*hdr));
 
 		hdr->pool_id = mp->id;
 		hdr->index = i;
@@ -364,7 +456,8 @@ struct mpdp_mempool *mpdp_mempool_create(const char *name, unsigned int n, unsig
 					  (size_t)MPDP_CACHE_LINE_SIZE));
 	hdr_len = MPDP_ALIGN_UP(sizeof(*shm), (size_t)MPDP_CACHE_LINE_SIZE);
 	blocks_len = (size_t)(MPDP_MAX_LCORES + 1) * stride;
-	objs_len = (size_t)n * total;
+	/* IOVA mode PA: room for the skips at physical discontinuities */
+	objs_len = (size_t)n * total + (size_t)layout_slack(n, total);
 	snprintf(zone, sizeof(zone), "mp.%s", name);
 	rc = mpdp_memzone_reserve(zone, hdr_len + blocks_len + objs_len, 0, &mz);
 	if (rc == -EEXIST && reap_unfinished(zone))
@@ -391,12 +484,15 @@ struct mpdp_mempool *mpdp_mempool_create(const char *name, unsigned int n, unsig
 	if (params != NULL && params->user_data_len > 0)
 		memcpy(shm->user_data, params->user_data, params->user_data_len);
 
-	mp = calloc(1, sizeof(*mp));
+	mp = handle_alloc(shm, objs_len, &rc);
 	if (mp == NULL) {
-		rc = -ENOMEM;
+		if (rc == -ENOSPC) {
+			MP_LOG(ERR, "mempool '%s': %u objects of %u B do not fit its memzone in "
+				    "physically contiguous pieces (IOVA mode pa)", name, n, total);
+			rc = -ENOMEM;
+		}
 		goto fail_zone;
 	}
-	handle_fill(mp, shm);
 	mp->ops = mempool_ops_find(ops_name);
 	rc = mp->ops->create(mp);
 	if (rc != 0)
@@ -497,7 +593,7 @@ void mpdp_mempool_free(struct mpdp_mempool *mp)
 	atomic_store(&mp->shm->magic, 0);
 #ifdef MPDP_ASAN
 	/* objects in this process's caches are poisoned; the memory is reused */
-	ASAN_UNPOISON_MEMORY_REGION(mp->objs, (size_t)mp->size * mp->total_elt_size);
+	ASAN_UNPOISON_MEMORY_REGION(mp->objs, (size_t)mempool_local_of(mp)->span);
 #endif
 	if (mp->ops->destroy != NULL)
 		mp->ops->destroy(mp);
@@ -752,9 +848,25 @@ int mpdp_mempool_walk(mpdp_mempool_walk_cb_t cb, void *arg)
 
 void *mpdp_mempool_obj_at(const struct mpdp_mempool *mp, unsigned int idx)
 {
+	const struct mempool_local *l;
+	uint32_t lo = 0, hi;
+
 	if (mp == NULL || idx >= mp->size)
 		return NULL;
-	return mp->objs + (size_t)idx * mp->total_elt_size + sizeof(struct mpdp_mempool_objhdr_shm);
+	l = mempool_local_of(mp);
+	hi = l->nb_runs;
+	/* the run with the largest first index at or below idx */
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (l->runs[mid].first <= idx)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (uint8_t *)mpdp_shm_ptr(l->runs[lo].off) +
+	       (size_t)(idx - l->runs[lo].first) * mp->total_elt_size +
+	       sizeof(struct mpdp_mempool_objhdr_shm);
 }
 
 unsigned int mpdp_mempool_obj_iter(struct mpdp_mempool *mp, mpdp_mempool_obj_cb_t cb, void *arg)

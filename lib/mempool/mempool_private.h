@@ -61,18 +61,60 @@ const struct mpdp_mempool_ops *mempool_ops_find(const char *name);
 extern const struct mpdp_mempool_ops mempool_ring_ops;
 extern const struct mpdp_mempool_ops mempool_stack_ops;
 
+/*
+ * Where the objects are. In IOVA mode VA they follow each other at
+ * total_elt_size from objs_off (one run). In IOVA mode PA an object (header
+ * included) never spans two physically discontiguous heap pages: where the
+ * next one would, placement skips to the next page start (docs/design/iova.md),
+ * so the objects form runs, each at uniform stride. The layout is a pure
+ * function of objs_off, size, total_elt_size and the instance's IOVA table,
+ * which is immutable, so every process computes the same runs (at create and
+ * at attach) and nothing about them is stored in shared memory.
+ */
+struct mempool_run {
+	uint64_t off;   /* heap offset of the header of object `first` */
+	uint32_t first; /* index of its first object */
+	uint32_t count; /* objects in the run */
+};
+
+/*
+ * The process-local handle as this library allocates it: the public struct
+ * first (so free(mp) frees it all), then the runs.
+ */
+struct mempool_local {
+	struct mpdp_mempool mp;
+	uint64_t span;             /* bytes from objs_off to the end of the last object */
+	uint32_t nb_runs;
+	struct mempool_run runs[]; /* by increasing offset and index */
+};
+
+static inline const struct mempool_local *mempool_local_of(const struct mpdp_mempool *mp)
+{
+	return (const struct mempool_local *)(const void *)mp;
+}
+
 /* Object index of a heap offset a backend or cache holds; -1 if it names none. */
 static inline long mempool_off_to_index(const struct mpdp_mempool *mp, uint64_t off)
 {
-	uint64_t first = mpdp_shm_off(mp->objs) + sizeof(struct mpdp_mempool_objhdr_shm);
+	const struct mempool_local *l = mempool_local_of(mp);
+	uint32_t lo = 0, hi = l->nb_runs;
 	uint64_t rel;
 
-	if (off < first)
+	/* the run with the largest start at or below off */
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (l->runs[mid].off <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (l->nb_runs == 0 || off < l->runs[lo].off + sizeof(struct mpdp_mempool_objhdr_shm))
 		return -1;
-	rel = off - first;
-	if (rel % mp->total_elt_size != 0 || rel / mp->total_elt_size >= mp->size)
+	rel = off - l->runs[lo].off - sizeof(struct mpdp_mempool_objhdr_shm);
+	if (rel % mp->total_elt_size != 0 || rel / mp->total_elt_size >= l->runs[lo].count)
 		return -1;
-	return (long)(rel / mp->total_elt_size);
+	return (long)(l->runs[lo].first + rel / mp->total_elt_size);
 }
 
 /* Called by the runtime by name (see lib/eal/eal_private.h). */
