@@ -18,6 +18,13 @@
  *   | header (64 B, struct mpdp_mempool_objhdr_shm) | object (elt_size) | pad |
  *                                                   ^ get returns this
  *
+ * In IOVA mode VA the slots follow each other from the first one. In IOVA
+ * mode PA (mpdp_shm.h) a slot never spans two physically discontiguous
+ * pages: where the next one would, placement skips to the next page start,
+ * so the slots form runs of uniform stride. Every process computes the same
+ * runs from the instance's physical address table; use mpdp_mempool_obj_at()
+ * and mpdp_mempool_obj_iter() rather than arithmetic on total_elt_size.
+ *
  * Caches. Each lcore id has its own cache of free objects in the pool's
  * memzone. lcore ids are unique across the processes of an instance, so two
  * processes never share a cache. Invariant: a cache is read and written only
