@@ -133,7 +133,10 @@ int mpdp_pci_bar_fd(const struct mpdp_pci_handle *h, unsigned int bar, uint64_t 
  * Walk the capability list in config space: the offset of the first
  * capability with id `cap_id` at or after offset `from` (0: from the
  * start), or 0 when there is none or the list is broken (a loop, an offset
- * outside 0x40..0xff). Primary.
+ * outside 0x40..0xff). "After" is in list order, not numeric order (QEMU's
+ * list runs downwards): `from` is a capability's offset (it is included)
+ * or prev + 1 (the one after prev), so both cap_find(id, prev + 1) and
+ * cap_find(id, next pointer of prev) find the next one. Primary.
  */
 uint32_t mpdp_pci_cap_find(struct mpdp_pci_handle *h, uint8_t cap_id, uint32_t from);
 

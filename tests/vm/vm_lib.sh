@@ -9,6 +9,8 @@
 #   vm_share "$dir"                # host directory -> /mnt/host (virtio-9p)
 #   vm_add_vhost_user "$sock"      # vhost-user virtio-net NIC (QEMU = client)
 #   vm_add_hub_nic 1 0x03          # plain virtio-net NIC on QEMU hub 1
+#   vm_add_hub_nic 1 0x04 "" "" "$(vm_nic_opts legacy)"   # legacy-only
+#   vm_stage_testpmd "$dir"        # DPDK testpmd + virtio PMD into the share
 #   vm_start "$log"                # boots in the background (VM_PID)
 #   vm_wait_line "$log" 'RE' 60    # until the serial log has a line
 #   vm_wait 120                    # until QEMU exits (or kills it), rc in VM_RC
@@ -147,14 +149,38 @@ vm_add_vhost_user()
 
 # A plain virtio-net NIC on QEMU hub $1: NICs on the same hub see each
 # other's frames (back to back), nothing else does.
-#   vm_add_hub_nic HUBID [ADDR] [MAC] [MODEL (virtio-net-pci)]
+#   vm_add_hub_nic HUBID [ADDR] [MAC] [MODEL (virtio-net-pci)] [OPTS]
+# OPTS: more device properties, comma-separated, e.g. vm_nic_opts's
+# "disable-modern=on" (legacy-only 1af4:1000, an I/O BAR) or
+# "disable-legacy=on,iommu_platform=on" (modern-only 1af4:1041 behind the
+# IOMMU). An empty MAC or MODEL takes the default.
 vm_add_hub_nic()
 {
-	local hub=$1 addr mac model=${4:-virtio-net-pci} n=$VM_NICS
+	local hub=$1 addr mac model=${4:-virtio-net-pci} opts=${5:-} n=$VM_NICS
 	addr=$(_vm_slot "${2:-}") || return 1
 	mac=${3:-$(_vm_mac "$n")}
-	VM_DEVS+=(-netdev "hubport,id=net$n,hubid=$hub" -device "$model,netdev=net$n,mac=$mac,addr=$addr,romfile=")
+	VM_DEVS+=(-netdev "hubport,id=net$n,hubid=$hub" -device "$model,netdev=net$n,mac=$mac,addr=$addr,romfile=${opts:+,$opts}")
 	VM_NICS=$((n + 1))
+}
+
+# The virtio-net-pci properties of a transport, on stdout (for
+# vm_add_hub_nic's OPTS):
+#   transitional  (nothing: QEMU's default, 1af4:1000 with both interfaces)
+#   legacy        disable-modern=on: legacy only, 1af4:1000, I/O BAR 0
+#   modern        disable-legacy=on: modern only, 1af4:1041, memory BAR 4
+#   modern-iommu  modern + iommu_platform=on: its DMA goes through the
+#                 guest's IOMMU (VM_IOMMU=1; vfio-pci with IOVA != PA)
+# A legacy device's DMA never goes through the IOMMU (QEMU translates only
+# for VIRTIO_F_ACCESS_PLATFORM): its driver must give physical addresses.
+vm_nic_opts()
+{
+	case $1 in
+	transitional) echo "" ;;
+	legacy) echo "disable-modern=on" ;;
+	modern) echo "disable-legacy=on" ;;
+	modern-iommu) echo "disable-legacy=on,iommu_platform=on" ;;
+	*) echo "vm_nic_opts: unknown transport '$1' (transitional, legacy, modern, modern-iommu)" >&2; return 1 ;;
+	esac
 }
 
 # Any other QEMU arguments.
@@ -299,6 +325,43 @@ vm_stage()
 		done < <(ldd "$b" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p')
 	done
 	[[ -e $share/lib/ld-linux-x86-64.so.2 ]] || cp -fL /lib64/ld-linux-x86-64.so.2 "$share/lib/"
+}
+
+# DPDK's testpmd for the guest (a reference to compare mpdp with): the
+# binary, the plugins it needs for virtio-net over PCI (bus_pci, net_virtio,
+# mempool_ring) and all their libraries, into share directory $1 (bin/,
+# lib/). Sets the array VM_TESTPMD_ARGS to the "-d /mnt/host/lib/SONAME"
+# options (guest paths) of the plugins testpmd is not linked with already
+# (Debian's links bus_pci: loading it twice panics, "UIO_RESOURCE_LIST tailq
+# is already registered"). Returns 1 with a message when DPDK is missing.
+#   vm_stage_testpmd SHAREDIR [TESTPMD]
+VM_DPDK_PLUGINS="librte_bus_pci librte_net_virtio librte_mempool_ring"
+vm_stage_testpmd()
+{
+	local share=$1 tp=${2:-${DPDK_TESTPMD:-}} dir p f l so linked
+	[[ -n $tp ]] || tp=$(command -v dpdk-testpmd 2>/dev/null)
+	[[ -n $tp && -x $tp ]] || { echo "vm_stage_testpmd: dpdk-testpmd is not installed" >&2; return 1; }
+	dir=$(ls -d /usr/lib/x86_64-linux-gnu/dpdk/pmds-* 2>/dev/null | tail -n 1)
+	[[ -n $dir ]] || { echo "vm_stage_testpmd: no DPDK plugin directory (/usr/lib/x86_64-linux-gnu/dpdk/pmds-*)" >&2; return 1; }
+	vm_stage "$share" "$tp" || return 1
+	linked=$(ldd "$tp" 2>/dev/null)
+	VM_TESTPMD_ARGS=()
+	for p in $VM_DPDK_PLUGINS; do
+		f=$dir/$p.so
+		[[ -e $f ]] || { echo "vm_stage_testpmd: $f is missing" >&2; return 1; }
+		so=$(readelf -d "$f" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+		[[ -n $so ]] || so=$p.so
+		cp -fL "$f" "$share/lib/$so" || return 1
+		[[ $linked == *"$so "* ]] || VM_TESTPMD_ARGS+=(-d "/mnt/host/lib/$so")
+		while read -r l; do
+			[[ -n $l && -e $l ]] || continue
+			cp -fL "$l" "$share/lib/" || return 1
+		done < <(ldd "$f" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p')
+	done
+	# glibc dlopens libgcc_s for pthread_cancel (testpmd's exit)
+	l=$(ldconfig -p 2>/dev/null | sed -n 's/^[[:space:]]*libgcc_s\.so\.1 (libc6,x86-64.*=> //p' | head -n 1)
+	[[ -n $l && -e $l ]] && cp -fL "$l" "$share/lib/"
+	return 0
 }
 
 # A one-line summary of serial log $1 for a failure message: the markers
