@@ -59,7 +59,7 @@ int main(void)
 	/* 1 */
 	start(&p, &env, root, NULL, NULL, NULL, NULL);
 	field(&p, "ports", "names", "0000:00:04.0,0000:00:09.0,0000:00:0a.0,0000:00:0b.0");
-	field(&p, "info 0", "driver", "net_virtio_stub");
+	field(&p, "info 0", "driver", "net_virtio");
 	field(&p, "info 0", "bus", "pci");
 	field(&p, "info 0", "link", "down");
 	field(&p, "skipped", "list", "0000:00:03.0/virtio-pci/bound");

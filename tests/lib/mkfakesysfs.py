@@ -22,6 +22,27 @@ OPTIONs:
                            Default: BAR0 I/O (len 0x40, flags 0x40101) and
                            BAR1 memory (len 0x1000, flags 0x40200), at
                            addresses that differ per device.
+  regs=N                   virtio legacy fake (below): resource0 holds only
+                           the first N bytes (decimal) of the register block,
+                           a broken device
+
+A file-backed legacy virtio-net device (net_virtio probes it for real): a
+1af4:1000 device bound to uio_pci_generic, igb_uio or vfio-pci gets
+
+  config      256 bytes: vendor, device, command 0, status 0 (no capability
+              list: legacy only), class, BAR words, subsystem ids
+  resource0   the legacy register block, 0x40 bytes, little-endian:
+                @0  u32 device features: MAC, MRG_RXBUF, STATUS (0x18020)
+                @4  u32 guest features    @8  u32 queue PFN
+                @12 u16 QUEUE_NUM = 256   @14 u16 queue select
+                @16 u16 queue notify      @18 u8 status   @19 u8 ISR
+                @20 MAC 52:54:00:BB:DD:0F (bus, device, function)
+                @26 u16 net status = 1 (link up)
+              a plain file: what the driver writes stays there, the device
+              never does anything (no DMA, no queue): tests read it back.
+
+Every other device gets dummy config (256 zero bytes) and resource<i>
+(empty) files.
 
 Presets (added before any --dev):
   field-report-000   the five virtio-net NICs (1af4:1000, class 020000) of
@@ -55,6 +76,7 @@ program's --sysfs-root DIR.
 import argparse
 import os
 import re
+import struct
 import sys
 
 PRESETS = {
@@ -99,6 +121,7 @@ def parse_spec(spec, index):
         "uio": None,
         "iommu": None,
         "bars": [(0, 0, 0)] * 6,
+        "regs": None,
     }
     if not DRIVER_RE.match(dev["driver"]):
         raise SpecError("%s: driver '%s' is not a driver name" % (spec, dev["driver"]))
@@ -127,6 +150,10 @@ def parse_spec(spec, index):
                     raise ValueError
                 dev["sub"] = (hexval(spec, "subsystem vendor", sv, 4),
                               hexval(spec, "subsystem device", sd, 4))
+            elif key == "regs":
+                dev["regs"] = int(val, 10)
+                if dev["regs"] < 0:
+                    raise ValueError
             elif re.match(r"^bar[0-5]$", key):
                 i = int(key[3])
                 if val == "0":
@@ -153,6 +180,50 @@ def symlink(target, link):
     os.symlink(target, link)
 
 
+USERSPACE_DRIVERS = ("uio_pci_generic", "igb_uio", "vfio-pci")
+VIRTIO_LEGACY_FEATURES = (1 << 5) | (1 << 15) | (1 << 16)  # MAC, MRG_RXBUF, STATUS
+VIRTIO_LEGACY_REGS = 0x40
+
+
+def is_virtio_legacy_fake(dev):
+    return (dev["vendor"], dev["device"]) == (0x1af4, 0x1000) and \
+        dev["driver"] in USERSPACE_DRIVERS
+
+
+def addr_parts(addr):
+    m = ADDR_RE.match(addr)
+    return int(m.group(2), 16), int(m.group(3), 16), int(m.group(4), 16)
+
+
+def config_space(dev):
+    cfg = bytearray(256)
+    struct.pack_into("<HHHH", cfg, 0, dev["vendor"], dev["device"], 0, 0)
+    struct.pack_into("<I", cfg, 8, dev["class"] << 8)  # revision 0
+    for i, (start, length, flags) in enumerate(dev["bars"]):
+        if length:
+            word = (start & ~0x3) | 0x1 if flags & 0x100 else start & 0xFFFFFFF0
+            struct.pack_into("<I", cfg, 0x10 + 4 * i, word & 0xFFFFFFFF)
+    struct.pack_into("<HH", cfg, 0x2C, dev["sub"][0], dev["sub"][1])
+    return bytes(cfg)
+
+
+def virtio_legacy_regs(dev):
+    regs = bytearray(VIRTIO_LEGACY_REGS)
+    bus, devid, fn = addr_parts(dev["addr"])
+    struct.pack_into("<I", regs, 0, VIRTIO_LEGACY_FEATURES)
+    struct.pack_into("<H", regs, 12, 256)
+    regs[20:26] = bytes([0x52, 0x54, 0x00, bus, devid, fn])
+    struct.pack_into("<H", regs, 26, 1)
+    if dev["regs"] is not None:
+        regs = regs[:dev["regs"]]
+    return bytes(regs)
+
+
+def write_bytes(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
 def make_device(root, dev):
     addr = dev["addr"]
     host = "pci" + addr[:7]  # pciDDDD:BB
@@ -173,11 +244,17 @@ def make_device(root, dev):
         end = start + length - 1 if length else 0
         lines.append("0x%016x 0x%016x 0x%016x\n" % (start, end, flags))
     write(os.path.join(ddir, "resource"), "".join(lines))
-    # dummies the kernel also has; a scan must not open them
-    write(os.path.join(ddir, "config"), "\0" * 256)
+    # the kernel also has these; a scan must not open them
+    if is_virtio_legacy_fake(dev):
+        write_bytes(os.path.join(ddir, "config"), config_space(dev))
+    else:
+        write(os.path.join(ddir, "config"), "\0" * 256)
     for i, (start, length, flags) in enumerate(dev["bars"]):
         if length:
-            write(os.path.join(ddir, "resource%d" % i), "")
+            if i == 0 and is_virtio_legacy_fake(dev):
+                write_bytes(os.path.join(ddir, "resource0"), virtio_legacy_regs(dev))
+            else:
+                write(os.path.join(ddir, "resource%d" % i), "")
 
     symlink(os.path.join("..", "..", "..", rel_dev), link)
     if dev["driver"]:

@@ -13,6 +13,11 @@
  * before the mbuf's data (the header lands in the headroom) and runs to the
  * end of its buffer; the cookie is the mbuf's heap offset. Transmit chains
  * carry the packet's heap offset as cookie and are freed when used.
+ *
+ * Descriptor addresses: IOVAs for PCI (buf_iova, mpdp_mem_iova()), heap
+ * offsets for vhost-user in every IOVA mode (its memory table is by
+ * offset). The queue handle says which (vio_queue.iova, from the
+ * transport's table); buf_daddr() is the one place that chooses.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,7 +41,18 @@
 /* Transport ids -> this process's ops. Holes are refused at attach. */
 static const struct vio_transport_ops *const vio_transports[VIRTIO_TRANSPORT_MAX] = {
 	[VIRTIO_TRANSPORT_USER] = &vio_user_ops,
+	[VIRTIO_TRANSPORT_PCI_LEGACY] = &vio_pci_legacy_ops,
+	[VIRTIO_TRANSPORT_PCI_MODERN] = &vio_pci_modern_ops,
 };
+
+/*
+ * The device address of an mbuf's buffer start: its IOVA (PCI) or its heap
+ * offset (vhost-user). A predictable branch on a per-queue constant.
+ */
+static inline uint64_t buf_daddr(bool iova, const struct mpdp_mbuf *m)
+{
+	return iova ? m->buf_iova : mpdp_shm_off(m) + m->buf_rel;
+}
 
 /* ------------------------------------------------------------ ring state */
 
@@ -256,10 +272,11 @@ static inline void kick(struct vio_queue *h)
 /* ------------------------------------------------------------ receive */
 
 /* Post one empty mbuf as a receive buffer. Returns the head id or -errno. */
-static inline int rx_post(struct mpdp_virtq_drv *q, struct mpdp_mbuf *m, uint32_t hdr_len)
+static inline int rx_post(struct mpdp_virtq_drv *q, struct mpdp_mbuf *m, uint32_t hdr_len,
+			  bool iova)
 {
 	struct mpdp_virtq_sg sg = {
-		.addr = m->buf_iova + m->data_off - hdr_len,
+		.addr = buf_daddr(iova, m) + m->data_off - hdr_len,
 		.len = (uint32_t)(m->buf_len - m->data_off) + hdr_len,
 		.writable = true,
 	};
@@ -269,7 +286,7 @@ static inline int rx_post(struct mpdp_virtq_drv *q, struct mpdp_mbuf *m, uint32_
 
 /* Fill free descriptors with new mbufs (at most max). Returns mbufs posted. */
 static unsigned int rx_refill(struct mpdp_virtq_drv *q, struct mpdp_mempool *mp, uint32_t hdr_len,
-			      unsigned int max, uint64_t *nombuf)
+			      bool iova, unsigned int max, uint64_t *nombuf)
 {
 	struct mpdp_mbuf *m[VIO_REFILL_BURST];
 	unsigned int done = 0;
@@ -289,7 +306,7 @@ static unsigned int rx_refill(struct mpdp_virtq_drv *q, struct mpdp_mempool *mp,
 			k = 1;
 		}
 		for (unsigned int i = 0; i < k; i++) {
-			if (mpdp_unlikely(rx_post(q, m[i], hdr_len) < 0)) {
+			if (mpdp_unlikely(rx_post(q, m[i], hdr_len, iova) < 0)) {
 				for (unsigned int j = i; j < k; j++)
 					mpdp_mbuf_free(m[j]);
 				return done;
@@ -431,7 +448,7 @@ rx_common(struct vio_queue *h, struct mpdp_mbuf **pkts, uint16_t n, const bool m
 	vq_save(h);
 	if (mpdp_likely(!q->broken) && q->num_free > 0) {
 		vq_phase(h, VIO_PH_GIVE);
-		if (rx_refill(q, h->mp, hdr_len, q->num_free, &nombuf) != 0) {
+		if (rx_refill(q, h->mp, hdr_len, h->iova, q->num_free, &nombuf) != 0) {
 			vq_save(h);
 			mpdp_virtq_drv_publish(q);
 			kick(h);
@@ -495,6 +512,7 @@ static uint16_t tx_std(struct vio_queue *h, struct mpdp_mbuf **pkts, uint16_t n)
 {
 	struct mpdp_virtq_drv *q = &h->vq;
 	const uint32_t hdr_len = h->hdr_len;
+	const bool iova = h->iova;
 	struct mpdp_virtq_sg sg[MPDP_MBUF_MAX_SEGS + 1];
 	uint64_t bytes = 0, errors = 0, chained = 0, bins[7] = { 0 };
 	uint16_t i, queued = 0;
@@ -521,7 +539,7 @@ static uint16_t tx_std(struct vio_queue *h, struct mpdp_mbuf **pkts, uint16_t n)
 			len = m->data_len;
 			/* the header goes into the headroom: all zero, no offloads */
 			memset(mpdp_mbuf_buf_addr(m) + m->data_off - hdr_len, 0, hdr_len);
-			sg[0].addr = mpdp_mbuf_data_iova(m) - hdr_len;
+			sg[0].addr = buf_daddr(iova, m) + m->data_off - hdr_len;
 			sg[0].len = len + hdr_len;
 			sg[0].writable = false;
 			ns = 1;
@@ -545,7 +563,7 @@ static uint16_t tx_std(struct vio_queue *h, struct mpdp_mbuf **pkts, uint16_t n)
 			for (; s != NULL && ns <= m->nb_segs; s = mpdp_mbuf_next(s)) {
 				if (s->data_len == 0)
 					continue;
-				sg[ns].addr = mpdp_mbuf_data_iova(s);
+				sg[ns].addr = buf_daddr(iova, s) + s->data_off;
 				sg[ns].len = s->data_len;
 				sg[ns].writable = false;
 				len += s->data_len;
@@ -623,45 +641,100 @@ static uint16_t vio_tx_burst(void *queue, struct mpdp_mbuf **pkts, uint16_t n)
 
 /* ------------------------------------------------------------ layout */
 
-static size_t vring_block(uint16_t size)
+/*
+ * Per vring, in the area: the ring block (desc | avail | used, the used ring
+ * aligned to used_align), the tx header slots, the slot array. Without
+ * block_align the three follow each other, cache-line aligned. With it
+ * (PCI), the ring block and the header slots, which the device reads by
+ * DMA, each start at a heap offset aligned to their size rounded up to a
+ * power of two (at most block_align): in IOVA mode PA that keeps each inside
+ * one page, so it is IOVA-contiguous (the probe checks it).
+ */
+static size_t dma_align(size_t len, uint32_t block_align)
 {
-	struct mpdp_virtq_layout l;
+	size_t a = MPDP_CACHE_LINE_SIZE;
 
-	if (mpdp_virtq_layout(size, MPDP_VIRTQ_ALIGN_USED, &l) != 0)
-		return 0;
-	return MPDP_ALIGN_UP(l.total, (size_t)MPDP_CACHE_LINE_SIZE) +
-	       (size_t)size * sizeof(struct mpdp_virtq_slot_shm) + (size_t)size * VIO_HDR_SLOT;
+	if (block_align == 0)
+		return a;
+	while (a < len && a < block_align)
+		a <<= 1;
+	return a;
 }
 
-size_t vio_area_size(uint16_t nb_qpairs, uint16_t queue_size)
+static size_t vring_block(uint16_t size, uint32_t used_align, uint32_t block_align)
 {
-	return sizeof(struct vio_port_shm) + 2 * (size_t)nb_qpairs * vring_block(queue_size);
+	struct mpdp_virtq_layout l;
+	size_t hdrs = (size_t)size * VIO_HDR_SLOT;
+
+	if (mpdp_virtq_layout(size, used_align, &l) != 0)
+		return 0;
+	/* each part may need its whole alignment as padding in front */
+	return dma_align(l.total, block_align) +
+	       MPDP_ALIGN_UP(l.total, (size_t)MPDP_CACHE_LINE_SIZE) + dma_align(hdrs, block_align) +
+	       hdrs + MPDP_CACHE_LINE_SIZE + (size_t)size * sizeof(struct mpdp_virtq_slot_shm);
+}
+
+size_t vio_area_size(uint16_t nb_qpairs, uint16_t queue_size, uint32_t used_align,
+		     uint32_t block_align)
+{
+	size_t b = vring_block(queue_size, used_align, block_align);
+
+	return b == 0 ? 0 : sizeof(struct vio_port_shm) + 2 * (size_t)nb_qpairs * b;
+}
+
+/* the first heap offset >= off aligned to a (a power of two) */
+static uint8_t *align_heap(uint8_t *p, size_t a)
+{
+	mpdp_shm_off_t off = mpdp_shm_off(p);
+
+	return p + (MPDP_ALIGN_UP(off, (mpdp_shm_off_t)a) - off);
 }
 
 int vio_area_layout(struct vio_port_shm *pmd, size_t area_len)
 {
 	uint8_t *p = (uint8_t *)(pmd + 1);
+	uint8_t *end = (uint8_t *)pmd + area_len;
 	struct mpdp_virtq_layout l;
 	uint16_t size = pmd->queue_size;
+	size_t hdrs = (size_t)size * VIO_HDR_SLOT;
 
-	if (mpdp_virtq_layout(size, MPDP_VIRTQ_ALIGN_USED, &l) != 0 ||
-	    vio_area_size(pmd->nb_qpairs, size) > area_len)
+	if (pmd->used_align == 0)
+		pmd->used_align = MPDP_VIRTQ_ALIGN_USED;
+	if (mpdp_virtq_layout(size, pmd->used_align, &l) != 0 ||
+	    vio_area_size(pmd->nb_qpairs, size, pmd->used_align, pmd->block_align) > area_len)
 		return -EINVAL;
 	for (uint16_t v = 0; v < 2 * pmd->nb_qpairs; v++) {
 		struct vio_vq_shm *vs = &pmd->vq[v];
-		uint8_t *slots = p + MPDP_ALIGN_UP(l.total, (size_t)MPDP_CACHE_LINE_SIZE);
+		uint8_t *ring = align_heap(p, dma_align(l.total, pmd->block_align));
+		uint8_t *hdr = align_heap(ring + l.total, dma_align(hdrs, pmd->block_align));
+		uint8_t *slots = align_heap(hdr + hdrs, MPDP_CACHE_LINE_SIZE);
 
-		vs->desc_off = mpdp_shm_off(p);
-		vs->avail_off = mpdp_shm_off(p + l.avail_off);
-		vs->used_off = mpdp_shm_off(p + l.used_off);
+		vs->desc_off = mpdp_shm_off(ring);
+		vs->avail_off = mpdp_shm_off(ring + l.avail_off);
+		vs->used_off = mpdp_shm_off(ring + l.used_off);
+		vs->hdr_off = mpdp_shm_off(hdr);
 		vs->slots_off = mpdp_shm_off(slots);
-		vs->hdr_off =
-			mpdp_shm_off(slots + (size_t)size * sizeof(struct mpdp_virtq_slot_shm));
 		vs->size = size;
 		vs->vring = v;
-		p += vring_block(size);
+		p = slots + (size_t)size * sizeof(struct mpdp_virtq_slot_shm);
+		if (p > end)
+			return -EINVAL; /* vio_area_size() counts every padding: never */
 	}
 	return 0;
+}
+
+void vio_vring_blocks(const struct vio_port_shm *pmd, uint16_t v, void **ring, size_t *ring_len,
+		      void **hdrs, size_t *hdrs_len)
+{
+	const struct vio_vq_shm *vs = &pmd->vq[v];
+	struct mpdp_virtq_layout l;
+
+	if (mpdp_virtq_layout(pmd->queue_size, pmd->used_align, &l) != 0)
+		l.total = 0;
+	*ring = mpdp_shm_ptr(vs->desc_off);
+	*ring_len = l.total;
+	*hdrs = mpdp_shm_ptr(vs->hdr_off);
+	*hdrs_len = (size_t)pmd->queue_size * VIO_HDR_SLOT;
 }
 
 /* [off, off + len) inside the port's area. */
@@ -680,14 +753,15 @@ int vio_vring_map(const struct vio_port_shm *pmd, uint16_t v, void **desc, void 
 	uint16_t size = pmd->queue_size;
 
 	if (v >= 2 * pmd->nb_qpairs || vs->size != size ||
-	    mpdp_virtq_layout(size, MPDP_VIRTQ_ALIGN_USED, &l) != 0 ||
+	    mpdp_virtq_layout(size, pmd->used_align, &l) != 0 ||
+	    vs->used_off - vs->desc_off != l.used_off ||
+	    vs->avail_off - vs->desc_off != l.avail_off ||
 	    !in_area(pmd, vs->desc_off, 16 * (size_t)size) ||
 	    !in_area(pmd, vs->avail_off, l.used_off - l.avail_off) ||
 	    !in_area(pmd, vs->used_off, l.total - l.used_off) ||
 	    !in_area(pmd, vs->slots_off, (size_t)size * sizeof(struct mpdp_virtq_slot_shm)) ||
 	    !in_area(pmd, vs->hdr_off, (size_t)size * VIO_HDR_SLOT) ||
-	    vs->desc_off % MPDP_VIRTQ_ALIGN_DESC != 0 ||
-	    vs->used_off % MPDP_VIRTQ_ALIGN_USED != 0 ||
+	    vs->desc_off % MPDP_VIRTQ_ALIGN_DESC != 0 || vs->used_off % pmd->used_align != 0 ||
 	    vs->avail_off % MPDP_VIRTQ_ALIGN_AVAIL != 0)
 		return -EPROTO;
 	*desc = mpdp_shm_ptr(vs->desc_off);
@@ -697,6 +771,15 @@ int vio_vring_map(const struct vio_port_shm *pmd, uint16_t v, void **desc, void 
 }
 
 /* ------------------------------------------------------------ ring (re)initialisation */
+
+/* Primary: make the device let go of the rings before we rewrite them. */
+static void vio_quiesce(struct mpdp_eth_dev *dev)
+{
+	struct vio_priv *priv = dev->priv;
+
+	if (priv != NULL && priv->ops->quiesce != NULL)
+		priv->ops->quiesce(dev);
+}
 
 /* Free every mbuf a ring still holds (primary; nobody polls the ring). */
 static void vring_drain(struct vio_port_shm *pmd, uint16_t v)
@@ -729,8 +812,10 @@ static int vring_init(struct mpdp_eth_dev *dev, struct vio_port_shm *pmd, uint16
 	rc = vio_vring_map(pmd, v, &desc, &avail, &used);
 	if (rc != 0)
 		return rc;
+	vio_quiesce(dev);
 	vring_drain(pmd, v);
 	memset(&tmp, 0, sizeof(tmp));
+	tmp.iova = ((struct vio_priv *)dev->priv)->ops->dma_iova;
 	rc = mpdp_virtq_drv_init(&tmp.vq, vs->size, desc, avail, used,
 				 MPDP_SHM_PTR(struct mpdp_virtq_slot_shm, vs->slots_off),
 				 vs->event_idx != 0);
@@ -743,7 +828,8 @@ static int vring_init(struct mpdp_eth_dev *dev, struct vio_port_shm *pmd, uint16
 	atomic_store_explicit(&vs->broken, 0, memory_order_relaxed);
 	atomic_store_explicit(&vs->phase, VIO_PH_IDLE, memory_order_relaxed);
 	if (mp != NULL) {
-		unsigned int k = rx_refill(&tmp.vq, mp, pmd->hdr_len, tmp.vq.num_free, &nombuf);
+		unsigned int k =
+			rx_refill(&tmp.vq, mp, pmd->hdr_len, tmp.iova, tmp.vq.num_free, &nombuf);
 
 		if (k == 0) {
 			mpdp_log(MPDP_LOG_ERR, VIO_LOG, "%s: rx vring %u: no mbufs to fill it",
@@ -755,6 +841,26 @@ static int vring_init(struct mpdp_eth_dev *dev, struct vio_port_shm *pmd, uint16
 	vq_save(&tmp);
 	vs->setup_gen++;
 	return 0;
+}
+
+int vio_vring_reinit(struct mpdp_eth_dev *dev, uint16_t v)
+{
+	struct vio_priv *priv = dev->priv;
+	struct mpdp_mempool *mp = NULL;
+
+	if (priv == NULL || v >= 2 * priv->nb_qpairs)
+		return -EINVAL;
+	if (v % 2 == 0) {
+		uint32_t id = dev->shm->rxq[v / 2].mempool_id;
+
+		mp = mpdp_mempool_from_id(id);
+		if (mp == NULL) {
+			mpdp_log(MPDP_LOG_ERR, VIO_LOG, "%s: rx vring %u: mbuf pool %u not found",
+				 dev->shm->name, v, id);
+			return -ENOENT;
+		}
+	}
+	return vring_init(dev, priv->pmd, v, mp);
 }
 
 /* ------------------------------------------------------------ ethdev ops */
@@ -816,6 +922,7 @@ static void vio_queue_release(struct mpdp_eth_dev *dev, enum mpdp_eth_dir dir, u
 
 	if (priv == NULL || q >= priv->nb_qpairs)
 		return;
+	vio_quiesce(dev);
 	vring_drain(priv->pmd, (uint16_t)(dir == MPDP_ETH_RX ? 2 * q : 2 * q + 1));
 }
 
@@ -875,6 +982,8 @@ static int vio_link_update(struct mpdp_eth_dev *dev)
 
 	if (priv == NULL || priv->pmd == NULL)
 		return -ENODEV;
+	if (priv->ops->link_read != NULL)
+		priv->ops->link_read(dev); /* PCI: the device's config status */
 	/* link_up: set once the rings run on a connected backend, cleared at
 	 * stop and when the backend goes (the control thread) */
 	link.up = atomic_load_explicit(&priv->pmd->link_up, memory_order_acquire) != 0;
@@ -904,9 +1013,13 @@ static int vio_attach(struct mpdp_eth_dev *dev)
 	    pmd->transport >= VIRTIO_TRANSPORT_MAX || vio_transports[pmd->transport] == NULL ||
 	    pmd->nb_qpairs == 0 || pmd->nb_qpairs > VIO_MAX_QPAIRS ||
 	    pmd->queue_size < VIO_QSIZE_MIN || pmd->queue_size > VIO_QSIZE_MAX ||
-	    !MPDP_IS_POW2(pmd->queue_size) || pmd->hdr_len != MPDP_VIRTIO_NET_HDR_LEN ||
+	    !MPDP_IS_POW2(pmd->queue_size) ||
+	    (pmd->hdr_len != MPDP_VIRTIO_NET_HDR_LEN &&
+	     pmd->hdr_len != MPDP_VIRTIO_NET_HDR_LEN_LEGACY) ||
+	    (pmd->used_align != MPDP_VIRTQ_ALIGN_USED && pmd->used_align != 4096) ||
 	    pmd->area_len != dev->shm->drv_len ||
-	    vio_area_size(pmd->nb_qpairs, pmd->queue_size) > pmd->area_len) {
+	    vio_area_size(pmd->nb_qpairs, pmd->queue_size, pmd->used_align, pmd->block_align) >
+		    pmd->area_len) {
 		mpdp_log(
 			MPDP_LOG_ERR, VIO_LOG,
 			"%s: bad driver state (magic %#x version %u transport %u queues %u size %u)",
@@ -979,7 +1092,8 @@ static int vio_queue_attach(struct mpdp_eth_dev *dev, enum mpdp_eth_dir dir, uin
 	h->stats = mpdp_eth_queue_stats(dev, dir, q);
 	h->ops = priv->ops;
 	h->hdrs = mpdp_shm_ptr(vs->hdr_off);
-	h->hdr_iova = mpdp_mem_iova(h->hdrs);
+	h->iova = priv->ops->dma_iova;
+	h->hdr_iova = h->iova ? mpdp_mem_iova(h->hdrs) : mpdp_shm_off(h->hdrs);
 	h->port = dev->port_id;
 	h->vring = v;
 	h->hdr_len = pmd->hdr_len;

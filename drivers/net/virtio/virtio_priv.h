@@ -38,7 +38,7 @@
 #define VIO_LOG "pmd.virtio"
 
 #define VIO_PORT_MAGIC    0x6d707669u /* "mpvi" */
-#define VIO_PORT_VERSION  1
+#define VIO_PORT_VERSION  2
 #define VIO_ZONE_TAG      "vio" /* the shared state is memzone "<port>.vio" */
 #define VIO_PORT_NAME_MAX (MPDP_NAME_SIZE - sizeof("." VIO_ZONE_TAG))
 
@@ -53,8 +53,8 @@
 enum vio_transport {
 	VIRTIO_TRANSPORT_NONE = 0,
 	VIRTIO_TRANSPORT_USER = 1,       /* vhost-user frontend over a unix socket */
-	VIRTIO_TRANSPORT_PCI_LEGACY = 2, /* reserved for the PCI issue */
-	VIRTIO_TRANSPORT_PCI_MODERN = 3, /* reserved for the PCI issue */
+	VIRTIO_TRANSPORT_PCI_LEGACY = 2, /* PCI, legacy interface: I/O BAR0 registers */
+	VIRTIO_TRANSPORT_PCI_MODERN = 3, /* PCI, virtio 1.x capabilities in memory BARs */
 	VIRTIO_TRANSPORT_MAX
 };
 
@@ -128,7 +128,10 @@ struct vio_vq_shm {
 	uint16_t size;
 	uint16_t vring;     /* its index: rx q = 2q, tx q = 2q + 1 */
 	uint32_t setup_gen; /* (P) bumped at each ring (re)initialisation */
-	uint8_t pad0[MPDP_CACHE_LINE_SIZE - 48];
+	/* (P) PCI: file offset of this vring's doorbell in the fd the primary
+	 * exports (virtio_pci.c); 0 for other transports */
+	uint64_t notify_off;
+	uint8_t pad0[MPDP_CACHE_LINE_SIZE - 56];
 	/* line 1 (O): the owner's driver state */
 	_Atomic uint16_t free_head;
 	_Atomic uint16_t num_free;
@@ -163,7 +166,7 @@ struct vio_port_shm {
 	_Atomic uint64_t features;    /* (P) negotiated (without vhost-user's bit 30) */
 	_Atomic uint32_t rx_path;     /* (P) enum vio_rx_path */
 	_Atomic uint32_t tx_path;     /* (P) enum vio_tx_path */
-	uint32_t hdr_len;             /* (I) 12: VERSION_1 is required */
+	uint32_t hdr_len;             /* (I) 12 (VERSION_1 or MRG_RXBUF), 10 (legacy without) */
 	_Atomic uint32_t status;      /* (P) device status, emulated (or mirrored with F_STATUS) */
 	_Atomic uint32_t link_up;     /* (P) backend connected and rings running */
 	_Atomic uint32_t connected;   /* (P) the socket is up and negotiated */
@@ -171,8 +174,11 @@ struct vio_port_shm {
 	_Atomic uint64_t disconnects; /* (P) backend went away */
 	_Atomic uint64_t protocol_features; /* (P) vhost-user protocol features in use */
 	uint64_t area_len;                  /* (I) bytes of the memzone */
-	char path[VIO_PATH_MAX];            /* (I) the socket */
-	uint8_t pad[MPDP_CACHE_LINE_SIZE * 4 - 88 - VIO_PATH_MAX];
+	char path[VIO_PATH_MAX];            /* (I) the socket (USER) */
+	uint32_t used_align;                /* (I) used ring alignment: 4, or 4096 (legacy PCI) */
+	uint32_t block_align;               /* (I) 0, or PCI: DMA blocks aligned to their size
+			       * rounded up to a power of two, at most this */
+	uint8_t pad[MPDP_CACHE_LINE_SIZE * 4 - 96 - VIO_PATH_MAX];
 	struct vio_vq_shm vq[VIO_MAX_VRINGS];
 };
 MPDP_STATIC_ASSERT(offsetof(struct vio_port_shm, vq) == 4 * MPDP_CACHE_LINE_SIZE,
@@ -191,13 +197,24 @@ struct vio_queue {
 	struct mpdp_mempool *mp; /* rx: the pool refills come from */
 	const struct vio_transport_ops *ops;
 	uint8_t *hdrs;     /* tx: header slots (16 bytes each) */
-	uint64_t hdr_iova; /* tx: IOVA of hdrs[0] */
-	int kick_fd;       /* this process's copy, -1 */
+	uint64_t hdr_iova; /* tx: device address of hdrs[0] (see iova) */
+	int kick_fd;       /* USER: this process's copy; PCI: the doorbell fd; -1 */
 	uint16_t port;
 	uint16_t vring;
 	uint32_t hdr_len;
 	bool rx;
 	bool attached;
+	/* what descriptors carry: true, IOVAs (buf_iova, mpdp_mem_iova: PCI);
+	 * false, heap offsets in every IOVA mode (USER: the vhost-user memory
+	 * table is by offset). From the transport's table, per queue. */
+	bool iova;
+	/* PCI doorbell, this process's (virtio_pci.c): legacy pwrite()s the
+	 * vring index at db_off in kick_fd; modern stores it at db, inside
+	 * db_map (db_map_len bytes mapped from kick_fd) */
+	uint64_t db_off;
+	volatile uint16_t *db;
+	void *db_map;
+	size_t db_map_len;
 } MPDP_CACHE_ALIGNED;
 
 /*
@@ -207,6 +224,8 @@ struct vio_queue {
  */
 struct vio_transport_ops {
 	const char *name;
+	/* descriptors carry IOVAs (true) or heap offsets (false): vio_queue.iova */
+	bool dma_iova;
 	/* every process: the kick fd (or doorbell) of vring v for a handle;
 	 * -EAGAIN when a secondary has not received it yet */
 	int (*queue_attach)(struct mpdp_eth_dev *dev, struct vio_queue *h);
@@ -218,11 +237,19 @@ struct vio_transport_ops {
 	int (*start)(struct mpdp_eth_dev *dev);
 	void (*stop)(struct mpdp_eth_dev *dev);
 	void (*close)(struct mpdp_eth_dev *dev);
+	/* primary, optional: the core is about to (re)initialise or drain ring
+	 * memory (queue set-up, release): a device that may still use the
+	 * rings must let go of them first */
+	void (*quiesce)(struct mpdp_eth_dev *dev);
+	/* primary, optional: refresh pmd->link_up from the device (link_update) */
+	void (*link_read)(struct mpdp_eth_dev *dev);
 	/* every process: free transport-private state of dev->priv */
 	void (*detach)(struct mpdp_eth_dev *dev);
 };
 
 extern const struct vio_transport_ops vio_user_ops;
+extern const struct vio_transport_ops vio_pci_legacy_ops;
+extern const struct vio_transport_ops vio_pci_modern_ops;
 
 /* dev->priv */
 struct vio_priv {
@@ -237,9 +264,26 @@ struct vio_priv {
 
 /* core (virtio_net.c), for the transports */
 const struct mpdp_eth_dev_ops *vio_eth_ops(void);
-/* Lay out and initialise every vring of a fresh area (primary, probe). */
+/*
+ * Lay out every vring of a fresh area (primary, probe), from pmd's
+ * nb_qpairs, queue_size, used_align and block_align. block_align != 0 (PCI)
+ * puts each part a device reads by DMA (desc|avail|used as one block; the
+ * tx header slots) at a heap offset aligned to its size rounded up to a
+ * power of two, at most block_align (the page size), so it never crosses a
+ * page boundary that size would not; vio_area_size() counts the padding.
+ */
 int vio_area_layout(struct vio_port_shm *pmd, size_t area_len);
-size_t vio_area_size(uint16_t nb_qpairs, uint16_t queue_size);
+size_t vio_area_size(uint16_t nb_qpairs, uint16_t queue_size, uint32_t used_align,
+		     uint32_t block_align);
+/* The DMA blocks of vring v: the ring (desc..used end) and the header slots. */
+void vio_vring_blocks(const struct vio_port_shm *pmd, uint16_t v, void **ring, size_t *ring_len,
+		      void **hdrs, size_t *hdrs_len);
+/*
+ * Primary, port stopped, device quiet: initialise vring v afresh as its
+ * queue set-up did (rx: refilled from the queue's pool). For a transport
+ * that had to reset the device. Returns 0 or -errno (logged).
+ */
+int vio_vring_reinit(struct mpdp_eth_dev *dev, uint16_t v);
 /* The ring parts of vring v in this process, checked against the area. */
 int vio_vring_map(const struct vio_port_shm *pmd, uint16_t v, void **desc, void **avail,
 		  void **used);

@@ -750,6 +750,7 @@ static void vu_detach(struct mpdp_eth_dev *dev)
 
 const struct vio_transport_ops vio_user_ops = {
 	.name = "virtio-user",
+	.dma_iova = false, /* the memory table is by heap offset, in every IOVA mode */
 	.queue_attach = vu_queue_attach,
 	.queue_detach = vu_queue_detach,
 	.notify = vu_notify,
@@ -900,7 +901,7 @@ static int vu_probe(const struct mpdp_devargs *da, const char *devargs_str, char
 		snprintf(err, err_size, "%s: cannot create the port: %s", da->name, strerror(-rc));
 		goto err_state;
 	}
-	area = vio_area_size((uint16_t)a.queues, (uint16_t)a.qsize);
+	area = vio_area_size((uint16_t)a.queues, (uint16_t)a.qsize, MPDP_VIRTQ_ALIGN_USED, 0);
 	pmd = mpdp_eth_dev_area_reserve(dev, VIO_ZONE_TAG, area, &rc, err, err_size);
 	if (pmd == NULL)
 		goto err_release;
@@ -913,6 +914,8 @@ static int vu_probe(const struct mpdp_devargs *da, const char *devargs_str, char
 	atomic_store_explicit(&pmd->features, got, memory_order_relaxed);
 	pmd->hdr_len = MPDP_VIRTIO_NET_HDR_LEN;
 	pmd->area_len = area;
+	pmd->used_align = MPDP_VIRTQ_ALIGN_USED;
+	pmd->block_align = 0;
 	snprintf(pmd->path, sizeof(pmd->path), "%s", a.path);
 	atomic_store_explicit(&pmd->connected, 1, memory_order_relaxed);
 	atomic_store_explicit(&pmd->connects, 1, memory_order_relaxed);
