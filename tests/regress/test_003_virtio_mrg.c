@@ -74,7 +74,7 @@ int main(void)
 
 		at_argv(&a, "pktgen", &env_b, "primary", vdevs, "--tx-port", "0", "--tx-queue", "1",
 			"--rx-port", "1", "--rx-queue", "1", "--count", count, "--size", SIZE,
-			"--flows", "4", "--rate", "20000", "--drain-ms", "3000", "--idle-us", "20",
+			"--flows", "4", "--rate", "10000", "--drain-ms", "3000", "--idle-us", "20",
 			NULL);
 		mt_spawn(&gen, "pktgen", &a);
 		mt_argv_fini(&a);
