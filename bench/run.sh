@@ -77,4 +77,13 @@ if ! MPDP_BUILD=build-bench bash bench/bench_dumpcap.sh; then
 	echo "bench/run.sh: bench_dumpcap.sh exited non-zero" >&2
 	failed=$((failed + 1))
 fi
+# virtio-net over PCI in a QEMU guest (tests/vm): l2fwd vs testpmd on the
+# same NICs; 77 = cannot run here (not root, no QEMU)
+echo "=== bench_vm_virtio.sh"
+MPDP_BUILD=build-bench bash bench/bench_vm_virtio.sh
+rc=$?
+if ((rc != 0 && rc != 77)); then
+	echo "bench/run.sh: bench_vm_virtio.sh exited non-zero" >&2
+	failed=$((failed + 1))
+fi
 ((failed == 0))
