@@ -34,54 +34,13 @@
 
 static long orig_nr = -1;
 
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f == NULL)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-static int write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	int rc;
-
-	if (f == NULL)
-		return -1;
-	rc = fprintf(f, "%ld\n", v) > 0 ? 0 : -1;
-	if (fclose(f) != 0)
-		rc = -1;
-	return rc;
-}
-
-static long meminfo(const char *key)
-{
-	char line[256], k[64];
-	long v = -1, x;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "%63[^:]: %ld", k, &x) == 2 && strcmp(k, key) == 0)
-			v = x;
-	fclose(f);
-	return v;
-}
-
 static void restore(void *arg)
 {
 	(void)arg;
 	if (orig_nr >= 0) {
-		if (write_long(NR_HUGEPAGES, orig_nr) != 0 || read_long(NR_HUGEPAGES) != orig_nr)
+		if (mt_write_long(NR_HUGEPAGES, orig_nr) != 0 || mt_read_long(NR_HUGEPAGES) != orig_nr)
 			printf("# iova_pa: could not restore nr_hugepages to %ld (now %ld)\n", orig_nr,
-			       read_long(NR_HUGEPAGES));
+			       mt_read_long(NR_HUGEPAGES));
 		orig_nr = -1;
 	}
 }
@@ -114,21 +73,21 @@ int main(void)
 	long size_kb, free_now, gaps_p, gaps_s;
 
 	mt_init("iova_pa", 170);
-	size_kb = meminfo("Hugepagesize");
+	size_kb = mt_meminfo("Hugepagesize");
 	if (size_kb <= 0)
 		mt_skip("the kernel has no hugepages (no Hugepagesize in /proc/meminfo)");
 	if (geteuid() != 0)
 		mt_skip("needs root to reserve hugepages and read physical addresses");
 	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 		mt_skip("no private mount namespace: %s", strerror(errno));
-	orig_nr = read_long(NR_HUGEPAGES);
+	orig_nr = mt_read_long(NR_HUGEPAGES);
 	if (orig_nr < 0)
 		mt_skip("cannot read %s", NR_HUGEPAGES);
 	mt_on_exit(restore, NULL);
-	if (write_long(NR_HUGEPAGES, orig_nr + EXTRA_PAGES) != 0)
+	if (mt_write_long(NR_HUGEPAGES, orig_nr + EXTRA_PAGES) != 0)
 		mt_skip("cannot raise %s: %s", NR_HUGEPAGES, strerror(errno));
-	free_now = meminfo("HugePages_Free");
-	mt_log("nr_hugepages %ld -> %ld, %ld free of %ld kB", orig_nr, read_long(NR_HUGEPAGES),
+	free_now = mt_meminfo("HugePages_Free");
+	mt_log("nr_hugepages %ld -> %ld, %ld free of %ld kB", orig_nr, mt_read_long(NR_HUGEPAGES),
 	       free_now, size_kb);
 	if (free_now < (64L << 10) / size_kb + 1)
 		mt_skip("the kernel could only provide %ld free hugepages of %ld kB", free_now,

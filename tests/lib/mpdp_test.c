@@ -1197,3 +1197,46 @@ void mt_stop(struct mt_proc *p, int timeout_ms)
 	mt_close_stdin(p);
 	mt_expect_exit(p, 0, timeout_ms);
 }
+
+/* ---------------------------------------------------- small /proc and /sys files */
+
+long mt_read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+int mt_write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (f == NULL)
+		return -1;
+	rc = fprintf(f, "%ld\n", v) > 0 ? 0 : -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	return rc;
+}
+
+long mt_meminfo(const char *key)
+{
+	char line[256], k[64];
+	long v = -1, x;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%63[^:]: %ld", k, &x) == 2 && strcmp(k, key) == 0)
+			v = x;
+	fclose(f);
+	return v;
+}

@@ -340,4 +340,13 @@ int mt_parse_ready(const char *line, struct mt_ready *r);
 /* Close the helper's stdin and expect exit 0 within timeout_ms. */
 void mt_stop(struct mt_proc *p, int timeout_ms);
 
+/*
+ * One number from a /proc or /sys file (mt_read_long: -1 when unreadable;
+ * mt_write_long: 0 or -1), and a /proc/meminfo field in its unit (kB or a
+ * count), -1 when absent. For tests that reserve hugepages and give them back.
+ */
+long mt_read_long(const char *path);
+int mt_write_long(const char *path, long v);
+long mt_meminfo(const char *key);
+
 #endif /* MPDP_TEST_H */

@@ -38,52 +38,11 @@
 static long orig_nr = -1;
 static char mnt[128]; /* the hugetlbfs mount, once made */
 
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f == NULL)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-static int write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	int rc;
-
-	if (f == NULL)
-		return -1;
-	rc = fprintf(f, "%ld\n", v) > 0 ? 0 : -1;
-	if (fclose(f) != 0)
-		rc = -1;
-	return rc;
-}
-
-static long meminfo(const char *key)
-{
-	char line[256], k[64];
-	long v = -1, x;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "%63[^:]: %ld", k, &x) == 2 && strcmp(k, key) == 0)
-			v = x;
-	fclose(f);
-	return v;
-}
-
 static void restore(void *arg)
 {
 	(void)arg;
 	if (orig_nr >= 0) {
-		if (write_long(NR_HUGEPAGES, orig_nr) != 0)
+		if (mt_write_long(NR_HUGEPAGES, orig_nr) != 0)
 			printf("# hugepages: could not restore nr_hugepages to %ld\n", orig_nr);
 		orig_nr = -1;
 	}
@@ -167,7 +126,7 @@ int main(void)
 	int private_ns = 0;
 
 	mt_init("hugepages", 25);
-	size_kb = meminfo("Hugepagesize");
+	size_kb = mt_meminfo("Hugepagesize");
 	if (size_kb <= 0)
 		mt_skip("the kernel has no hugepages (no Hugepagesize in /proc/meminfo)");
 
@@ -190,16 +149,16 @@ int main(void)
 	/* 2. reserve hugepages and mount hugetlbfs */
 	if (geteuid() != 0 || !private_ns)
 		mt_skip("needs root and a private mount namespace to reserve and mount hugepages");
-	orig_nr = read_long(NR_HUGEPAGES);
+	orig_nr = mt_read_long(NR_HUGEPAGES);
 	if (orig_nr < 0)
 		mt_skip("cannot read %s", NR_HUGEPAGES);
 	mt_on_exit(restore, NULL);
-	free_before = meminfo("HugePages_Free");
-	if (write_long(NR_HUGEPAGES, orig_nr + 64) != 0)
+	free_before = mt_meminfo("HugePages_Free");
+	if (mt_write_long(NR_HUGEPAGES, orig_nr + 64) != 0)
 		mt_skip("cannot raise %s: %s", NR_HUGEPAGES, strerror(errno));
-	free_now = meminfo("HugePages_Free");
+	free_now = mt_meminfo("HugePages_Free");
 	mt_log("nr_hugepages %ld -> %ld, free hugepages %ld -> %ld (%ld kB each)", orig_nr,
-	       read_long(NR_HUGEPAGES), free_before, free_now, size_kb);
+	       mt_read_long(NR_HUGEPAGES), free_before, free_now, size_kb);
 	if (free_now < (32L << 10) / size_kb + 1)
 		mt_skip("the kernel could only provide %ld free hugepages of %ld kB", free_now,
 			size_kb);
@@ -233,8 +192,8 @@ int main(void)
 	mt_proc_fini(&p);
 	MT_CHECK(mt_leftovers(mnt, left, sizeof(left)) == 0, "left in the hugetlbfs mount: %s",
 		 left);
-	MT_CHECK(meminfo("HugePages_Free") == free_now,
-		 "free hugepages %ld after the run, %ld before", meminfo("HugePages_Free"),
+	MT_CHECK(mt_meminfo("HugePages_Free") == free_now,
+		 "free hugepages %ld after the run, %ld before", mt_meminfo("HugePages_Free"),
 		 free_now);
 
 	/* 3. a killed --huge primary: its segments are recovered by the next one */
@@ -251,8 +210,8 @@ int main(void)
 	mt_proc_fini(&p);
 	MT_CHECK(mt_leftovers(mnt, left, sizeof(left)) == 0, "left in the hugetlbfs mount: %s",
 		 left);
-	MT_CHECK(meminfo("HugePages_Free") == free_now,
-		 "free hugepages %ld after recovery, want %ld", meminfo("HugePages_Free"),
+	MT_CHECK(mt_meminfo("HugePages_Free") == free_now,
+		 "free hugepages %ld after recovery, want %ld", mt_meminfo("HugePages_Free"),
 		 free_now);
 
 	/* 4. too few free hugepages for the heap */
