@@ -26,6 +26,7 @@
 #define MPDP_BUS_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <mpdp/mpdp_common.h>
@@ -157,6 +158,13 @@ struct mpdp_pci_device {
  */
 typedef int (*mpdp_pci_scan_cb_t)(const struct mpdp_pci_device *dev, void *arg);
 int mpdp_pci_scan(const char *root, mpdp_pci_scan_cb_t cb, void *arg);
+
+/*
+ * True when pdev comes from a --sysfs-root test tree rather than this
+ * machine's /sys: its config and resource<i> are plain files, a device that
+ * does no DMA (any IOVA mode suits it). Pure function.
+ */
+bool mpdp_pci_device_is_file(const struct mpdp_pci_device *pdev);
 
 /* Kernel driver name -> class (NONE for "", OTHER for anything unknown). */
 enum mpdp_pci_kdrv mpdp_pci_kdrv_from_name(const char *name);

@@ -141,6 +141,14 @@ int mpdp_pci_bar_fd(const struct mpdp_pci_handle *h, unsigned int bar, uint64_t 
 uint32_t mpdp_pci_cap_find(struct mpdp_pci_handle *h, uint8_t cap_id, uint32_t from);
 
 /*
+ * The same walk over a copy of config space (cfg[0..len), len <= 256), for
+ * a driver that holds one already (one read instead of one per hop) or
+ * read it from sysfs before opening (mpdp_pci_sysfs_config_read()). A
+ * capability header past len ends the walk. Pure function, any process.
+ */
+uint32_t mpdp_pci_cap_find_in(const uint8_t *cfg, size_t len, uint8_t cap_id, uint32_t from);
+
+/*
  * Primary, before opening: read the device's config space from its sysfs
  * "config" attribute (a read of an attribute file, like the bus scan; no
  * device node is opened, nothing is written). For decisions made before

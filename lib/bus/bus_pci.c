@@ -499,3 +499,8 @@ int mpdp_pci_scan(const char *root, mpdp_pci_scan_cb_t cb, void *arg)
 	free(list);
 	return rc != 0 ? rc : visited;
 }
+
+bool mpdp_pci_device_is_file(const struct mpdp_pci_device *pdev)
+{
+	return strncmp(pdev->sysfs_path, "/sys/", 5) != 0;
+}

@@ -96,12 +96,6 @@ static int pwrite_reg(int fd, const void *buf, size_t len, uint64_t off)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
-/* Is path inside the real sysfs (a device of this machine)? */
-static bool path_is_sysfs(const char *path)
-{
-	return strncmp(path, "/sys/", 5) == 0;
-}
-
 /* ---- config space ------------------------------------------------------------ */
 
 int mpdp_pci_config_read(struct mpdp_pci_handle *h, uint32_t off, void *buf, size_t len)
@@ -162,22 +156,18 @@ int mpdp_pci_bus_master(struct mpdp_pci_handle *h, bool on)
  * next one. The list order is not the numeric order (QEMU's list goes
  * down), which is why `from` is a position in the list, not a bound.
  */
-uint32_t mpdp_pci_cap_find(struct mpdp_pci_handle *h, uint8_t cap_id, uint32_t from)
+uint32_t mpdp_pci_cap_find_in(const uint8_t *cfg, size_t len, uint8_t cap_id, uint32_t from)
 {
 	uint8_t seen[256 / 8] = { 0 };
-	uint16_t status;
-	uint8_t ptr;
 	bool matching = from == 0;
+	uint8_t ptr;
 
-	if (h == NULL)
+	if (cfg == NULL || len <= MPDP_PCI_CFG_CAP_PTR || len > 256)
 		return 0;
-	if (mpdp_pci_config_read(h, MPDP_PCI_CFG_STATUS, &status, sizeof(status)) != 0 ||
-	    !(status & MPDP_PCI_STATUS_CAP_LIST))
+	if (!(cfg[MPDP_PCI_CFG_STATUS] & MPDP_PCI_STATUS_CAP_LIST))
 		return 0;
-	if (mpdp_pci_config_read(h, MPDP_PCI_CFG_CAP_PTR, &ptr, 1) != 0)
-		return 0;
+	ptr = cfg[MPDP_PCI_CFG_CAP_PTR];
 	for (unsigned int hops = 0; hops < PCI_CAP_MAX_HOPS; hops++) {
-		uint8_t hdr[2]; /* id, next */
 		uint32_t off = ptr & 0xfcu;
 
 		if (off == 0)
@@ -185,17 +175,30 @@ uint32_t mpdp_pci_cap_find(struct mpdp_pci_handle *h, uint8_t cap_id, uint32_t f
 		if (off < 0x40 || (seen[off / 8] & (1u << (off % 8))))
 			return 0; /* outside the list area, or a loop */
 		seen[off / 8] |= (uint8_t)(1u << (off % 8));
-		if (mpdp_pci_config_read(h, off, hdr, sizeof(hdr)) != 0)
-			return 0;
+		if (off + 2 > len)
+			return 0; /* the header (id, next) is not in the copy */
 		if (!matching && from == off)
 			matching = true;
-		if (matching && hdr[0] == cap_id)
+		if (matching && cfg[off] == cap_id)
 			return off;
 		if (!matching && from > off && from <= off + 2)
 			matching = true; /* from pointed into this header: after it */
-		ptr = hdr[1];
+		ptr = cfg[off + 1];
 	}
 	return 0;
+}
+
+uint32_t mpdp_pci_cap_find(struct mpdp_pci_handle *h, uint8_t cap_id, uint32_t from)
+{
+	uint8_t cfg[256];
+	size_t len;
+
+	if (h == NULL)
+		return 0;
+	len = h->cfg_len < sizeof(cfg) ? (size_t)h->cfg_len : sizeof(cfg);
+	if (mpdp_pci_config_read(h, 0, cfg, len) != 0)
+		return 0;
+	return mpdp_pci_cap_find_in(cfg, len, cap_id, from);
 }
 
 int mpdp_pci_sysfs_config_read(const struct mpdp_pci_device *pdev, uint32_t off, void *buf,
@@ -530,7 +533,7 @@ int mpdp_pci_open(const struct mpdp_pci_device *pdev, struct mpdp_pci_handle **o
 	for (unsigned int i = 0; i < MPDP_PCI_MAX_BARS; i++)
 		h->bars[i].fd = -1;
 
-	if (!path_is_sysfs(pdev->sysfs_path)) {
+	if (mpdp_pci_device_is_file(pdev)) {
 		h->access = PCI_ACCESS_FILE;
 	} else if (pdev->kdrv == MPDP_PCI_KDRV_UIO_GENERIC || pdev->kdrv == MPDP_PCI_KDRV_IGB_UIO) {
 		h->access = PCI_ACCESS_UIO;

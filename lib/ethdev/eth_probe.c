@@ -129,7 +129,7 @@ static int pci_needs_pa(const struct mpdp_pci_device *d, const struct mpdp_eth_d
 			char *why, size_t size)
 {
 	/* a --sysfs-root test tree: its BARs are plain files, nothing does DMA */
-	if (strncmp(d->sysfs_path, "/sys/", 5) != 0)
+	if (mpdp_pci_device_is_file(d))
 		return 0;
 	if (d->kdrv == MPDP_PCI_KDRV_UIO_GENERIC || d->kdrv == MPDP_PCI_KDRV_IGB_UIO) {
 		snprintf(why, size, "%s is bound to %s (no IOMMU)", d->name, d->kdrv_name);
@@ -285,7 +285,7 @@ static int iova_device(const struct mpdp_pci_device *d, void *arg)
 	if (!c->need_pa && pci_needs_pa(d, drv, c->why, sizeof(c->why)))
 		c->need_pa = 1;
 	if (d->kdrv == MPDP_PCI_KDRV_VFIO && c->vfio[0] == '\0' &&
-	    strncmp(d->sysfs_path, "/sys/", 5) == 0)
+	    !mpdp_pci_device_is_file(d))
 		snprintf(c->vfio, sizeof(c->vfio), "%s", d->name);
 	return 0;
 }

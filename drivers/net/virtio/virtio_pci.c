@@ -15,7 +15,7 @@
  * Who touches what (DESIGN.md rule 3):
  *   - the primary owns the device: probe (reset, ACKNOWLEDGE | DRIVER,
  *     features, queue sizes, MAC), start (program the rings, bus master on,
- *     DRIVER_OK), the link (config status), close and exit (reset, bus
+ *     DRIVER_OK), the link (config status), close and shutdown (reset, bus
  *     master off, mpdp_pci_close). All of it is in struct vp_state, which
  *     exists in the primary only (priv->tp) and is used under its mutex.
  *   - every process, the primary included, rings a doorbell through the
@@ -236,31 +236,27 @@ static int devcfg_read(struct vp_state *st, uint32_t off, void *buf, size_t len)
 /* ------------------------------------------------------------ capabilities */
 
 /*
- * Walk the capability list of a 256-byte config space copy: the offsets of
- * the first virtio vendor capability of each type 1..4 (0 if none). A loop
- * or an offset outside 0x40..0xff ends the walk. Returns how many of the
- * four were found.
+ * The offsets of the first virtio vendor capability of each type 1..4 in a
+ * 256-byte config space copy (0 if none), walked by lib/bus
+ * (mpdp_pci_cap_find_in: loops and stray offsets end it). Returns how many
+ * of the four were found.
  */
 static unsigned int caps_find(const uint8_t cfg[256], uint32_t at[5])
 {
-	uint16_t status = (uint16_t)(cfg[MPDP_PCI_CFG_STATUS] | cfg[MPDP_PCI_CFG_STATUS + 1] << 8);
-	uint32_t off = cfg[MPDP_PCI_CFG_CAP_PTR] & 0xfcu;
 	unsigned int found = 0;
 
 	memset(at, 0, 5 * sizeof(at[0]));
-	if (!(status & MPDP_PCI_STATUS_CAP_LIST))
-		return 0;
-	for (unsigned int hops = 0; off >= 0x40 && off <= 0xff - VPM_CAP_LEN_MIN && hops < 48;
-	     hops++) {
+	for (uint32_t off = mpdp_pci_cap_find_in(cfg, 256, MPDP_PCI_CAP_ID_VNDR, 0);
+	     off != 0 && off + VPM_CAP_LEN_MIN + 4 <= 256; /* the notify cap is 20 bytes */
+	     off = mpdp_pci_cap_find_in(cfg, 256, MPDP_PCI_CAP_ID_VNDR, off + 1)) {
 		uint8_t type = cfg[off + VPM_CAP_CFG_TYPE];
 
-		if (cfg[off] == MPDP_PCI_CAP_ID_VNDR && cfg[off + 2] >= VPM_CAP_LEN_MIN &&
-		    type >= VPM_CFG_COMMON && type <= VPM_CFG_DEVICE && at[type] == 0 &&
+		if (cfg[off + 2] >= VPM_CAP_LEN_MIN && type >= VPM_CFG_COMMON &&
+		    type <= VPM_CFG_DEVICE && at[type] == 0 &&
 		    cfg[off + VPM_CAP_BAR] < MPDP_PCI_MAX_BARS) {
 			at[type] = off;
 			found++;
 		}
-		off = cfg[off + 1] & 0xfcu;
 	}
 	return found;
 }
@@ -761,12 +757,6 @@ const struct vio_transport_ops vio_pci_modern_ops = {
 
 static struct mpdp_eth_driver vp_driver;
 
-/* A device under /sys is real; the tests' file-backed trees are not (no DMA). */
-static bool dev_is_real(const struct mpdp_pci_device *pdev)
-{
-	return strncmp(pdev->sysfs_path, "/sys/", 5) == 0;
-}
-
 /* The largest power of two <= n (n > 0). */
 static uint32_t pow2_floor(uint32_t n)
 {
@@ -811,7 +801,7 @@ static int probe_device(struct vp_state *st, const struct mpdp_pci_device *pdev,
 		}
 		want |= MPDP_VIRTIO_BIT(MPDP_VIRTIO_F_VERSION_1) |
 			MPDP_VIRTIO_BIT(MPDP_VIRTIO_F_ACCESS_PLATFORM);
-		if (dev_is_real(pdev) && pdev->kdrv == MPDP_PCI_KDRV_VFIO &&
+		if (!mpdp_pci_device_is_file(pdev) && pdev->kdrv == MPDP_PCI_KDRV_VFIO &&
 		    mpdp_iova_mode() == MPDP_IOVA_VA &&
 		    !(offered & MPDP_VIRTIO_BIT(MPDP_VIRTIO_F_ACCESS_PLATFORM))) {
 			snprintf(err, err_size,
@@ -820,7 +810,7 @@ static int probe_device(struct vp_state *st, const struct mpdp_pci_device *pdev,
 				 pdev->name);
 			return -ENOTSUP;
 		}
-	} else if (dev_is_real(pdev) && pdev->kdrv == MPDP_PCI_KDRV_VFIO &&
+	} else if (!mpdp_pci_device_is_file(pdev) && pdev->kdrv == MPDP_PCI_KDRV_VFIO &&
 		   mpdp_iova_mode() == MPDP_IOVA_VA) {
 		snprintf(err, err_size,
 			 "%s: legacy virtio DMA bypasses the IOMMU: it needs IOVA mode pa",
